@@ -1,0 +1,272 @@
+package io.patchcore;
+
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import org.jblas.NativeBlas;
+
+/**
+ * The CPU {@link Compute}: squared distances as ||q||^2 - 2 q.m + ||m||^2 with cached bank norms,
+ * the dot products by chunked float32 GEMM through jblas, clamped at 0. Because float32 GEMM loses
+ * precision when a query lies very close to a bank row, the best {@code k + REFINE_EXTRA}
+ * candidates of each query are re-measured exactly in double precision before the final k are
+ * chosen (ties by the lower index).
+ */
+final class JblasCompute implements Compute {
+  static final JblasCompute INSTANCE = new JblasCompute();
+
+  /** Queries per GEMM block (and per parallel task). */
+  static final int QUERY_BLOCK = 128;
+  /** Bank rows per GEMM call; bounds the scratch matrix to BANK_CHUNK x QUERY_BLOCK floats. */
+  static final int BANK_CHUNK = 8192;
+  /** Extra candidates re-measured exactly. */
+  static final int REFINE_EXTRA = 8;
+  /** Points per parallel block in the coreset update. */
+  static final int CORESET_BLOCK = 16384;
+
+  private JblasCompute() {}
+
+  @Override
+  public String name() {
+    return "jblas";
+  }
+
+  @Override
+  public NeighbourIndex neighbourIndex(float[] bank, int rows, int dim) {
+    checkShape("bank", bank, rows, dim);
+    return new Index(bank, rows, dim);
+  }
+
+  @Override
+  public CoresetKernel coresetKernel(float[] points, int rows, int dim) {
+    checkShape("points", points, rows, dim);
+    return new Coreset(points, rows, dim);
+  }
+
+  static void checkShape(String what, float[] data, int rows, int dim) {
+    if (rows < 1 || dim < 1) {
+      throw new IllegalArgumentException(what + " shape must be positive, got " + rows + "x" + dim);
+    }
+    if ((long) rows * dim != data.length) {
+      throw new IllegalArgumentException(
+          what + " of shape " + rows + "x" + dim + " needs " + (long) rows * dim + " values, got " + data.length);
+    }
+  }
+
+  /** Squared L2 norm of each row, accumulated in double, stored as float. */
+  static float[] rowNorms(float[] data, int rows, int dim) {
+    float[] norms = new float[rows];
+    for (int r = 0; r < rows; r++) {
+      double s = 0;
+      int off = r * dim;
+      for (int j = 0; j < dim; j++) {
+        double v = data[off + j];
+        s += v * v;
+      }
+      norms[r] = (float) s;
+    }
+    return norms;
+  }
+
+  /** Exact squared distance in double precision. */
+  static double exactSquared(float[] a, int aOff, float[] b, int bOff, int dim) {
+    double s = 0;
+    for (int j = 0; j < dim; j++) {
+      double d = (double) a[aOff + j] - b[bOff + j];
+      s += d * d;
+    }
+    return s;
+  }
+
+  static final class Index implements NeighbourIndex {
+    private final float[] bank;
+    private final int rows;
+    private final int dim;
+    private final float[] norms;
+
+    Index(float[] bank, int rows, int dim) {
+      this.bank = bank;
+      this.rows = rows;
+      this.dim = dim;
+      this.norms = rowNorms(bank, rows, dim);
+    }
+
+    @Override
+    public int rows() {
+      return rows;
+    }
+
+    @Override
+    public int dimension() {
+      return dim;
+    }
+
+    @Override
+    public void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor) {
+      if (k < 1 || k > rows) {
+        throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
+      }
+      if ((long) count * dim != queries.length) {
+        throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
+            + " values, got " + queries.length);
+      }
+      if (distances.length < (long) count * k || indices.length < (long) count * k) {
+        throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
+            + distances.length + " and " + indices.length);
+      }
+      int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
+      Parallel.forEach(executor, blocks, Parallel.helpers(executor),
+          b -> searchBlock(queries, b * QUERY_BLOCK, Math.min(count, (b + 1) * QUERY_BLOCK), k, distances, indices));
+    }
+
+    private void searchBlock(float[] queries, int from, int to, int k, float[] distances, int[] indices) {
+      int nq = to - from;
+      int keep = Math.min(rows, k + REFINE_EXTRA);
+      float[] candDist = new float[nq * keep];
+      int[] candIdx = new int[nq * keep];
+      int[] candCount = new int[nq];
+      float[] qNorm = rowNorms(java.util.Arrays.copyOfRange(queries, from * dim, to * dim), nq, dim);
+      int chunk = Math.min(BANK_CHUNK, rows);
+      float[] dots = new float[chunk * nq];
+      for (int start = 0; start < rows; start += chunk) {
+        int m = Math.min(chunk, rows - start);
+        // dots (m x nq, column-major) = bank[start..start+m)^T-as-stored times queries
+        NativeBlas.sgemm('T', 'N', m, nq, dim, 1f, bank, start * dim, dim, queries, from * dim, dim, 0f, dots, 0, m);
+        for (int q = 0; q < nq; q++) {
+          int col = q * m;
+          int base = q * keep;
+          int n = candCount[q];
+          float qn = qNorm[q];
+          for (int i = 0; i < m; i++) {
+            float d = qn - 2f * dots[col + i] + norms[start + i];
+            if (d < 0f) {
+              d = 0f;
+            }
+            if (n < keep || d < candDist[base + n - 1]) {
+              // insertion after equal values keeps the lower index first
+              int pos = n < keep ? n : keep - 1;
+              while (pos > 0 && candDist[base + pos - 1] > d) {
+                candDist[base + pos] = candDist[base + pos - 1];
+                candIdx[base + pos] = candIdx[base + pos - 1];
+                pos--;
+              }
+              candDist[base + pos] = d;
+              candIdx[base + pos] = start + i;
+              if (n < keep) {
+                n++;
+              }
+            }
+          }
+          candCount[q] = n;
+        }
+      }
+      double[] exact = new double[keep];
+      int[] order = new int[keep];
+      for (int q = 0; q < nq; q++) {
+        int base = q * keep;
+        int qOff = (from + q) * dim;
+        for (int c = 0; c < keep; c++) {
+          exact[c] = exactSquared(queries, qOff, bank, candIdx[base + c] * dim, dim);
+          order[c] = c;
+        }
+        // insertion sort by (exact distance, index)
+        for (int i = 1; i < keep; i++) {
+          int cur = order[i];
+          int j = i - 1;
+          while (j >= 0 && (exact[order[j]] > exact[cur]
+              || (exact[order[j]] == exact[cur] && candIdx[base + order[j]] > candIdx[base + cur]))) {
+            order[j + 1] = order[j];
+            j--;
+          }
+          order[j + 1] = cur;
+        }
+        int out = (from + q) * k;
+        for (int c = 0; c < k; c++) {
+          distances[out + c] = (float) exact[order[c]];
+          indices[out + c] = candIdx[base + order[c]];
+        }
+      }
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  static final class Coreset implements CoresetKernel {
+    private final float[] points;
+    private final int rows;
+    private final int dim;
+    private final float[] norms;
+    private final float[] dots;
+
+    Coreset(float[] points, int rows, int dim) {
+      this.points = points;
+      this.rows = rows;
+      this.dim = dim;
+      this.norms = rowNorms(points, rows, dim);
+      this.dots = new float[rows];
+    }
+
+    private int blocks() {
+      return (rows + CORESET_BLOCK - 1) / CORESET_BLOCK;
+    }
+
+    private void dotsBlock(int centre, int from, int to) {
+      NativeBlas.sgemv('T', dim, to - from, 1f, points, from * dim, dim, points, centre * dim, 1, 0f, dots, from, 1);
+    }
+
+    private float distance(int centre, int i) {
+      float d = norms[i] - 2f * dots[i] + norms[centre];
+      return d > 0f ? (float) Math.sqrt(d) : 0f;
+    }
+
+    @Override
+    public void distances(int centre, float[] out, Executor executor) {
+      Objects.checkIndex(centre, rows);
+      Parallel.forEach(executor, blocks(), Parallel.helpers(executor), b -> {
+        int from = b * CORESET_BLOCK;
+        int to = Math.min(rows, from + CORESET_BLOCK);
+        dotsBlock(centre, from, to);
+        for (int i = from; i < to; i++) {
+          out[i] = distance(centre, i);
+        }
+      });
+    }
+
+    @Override
+    public int update(int centre, float[] running, Executor executor) {
+      Objects.checkIndex(centre, rows);
+      int blocks = blocks();
+      int[] bestIdx = new int[blocks];
+      Parallel.forEach(executor, blocks, Parallel.helpers(executor), b -> {
+        int from = b * CORESET_BLOCK;
+        int to = Math.min(rows, from + CORESET_BLOCK);
+        dotsBlock(centre, from, to);
+        int best = from;
+        float bestVal = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) {
+          float d = distance(centre, i);
+          float r = running[i];
+          if (d < r) {
+            r = d;
+            running[i] = d;
+          }
+          if (r > bestVal) {
+            bestVal = r;
+            best = i;
+          }
+        }
+        bestIdx[b] = best;
+      });
+      int best = bestIdx[0];
+      for (int b = 1; b < blocks; b++) {
+        if (running[bestIdx[b]] > running[best]) {
+          best = bestIdx[b];
+        }
+      }
+      return best;
+    }
+
+    @Override
+    public void close() {}
+  }
+}

@@ -1,0 +1,510 @@
+package io.patchcore;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * An immutable PatchCore configuration. {@link #fit} extracts features of normal (in-distribution)
+ * images, subsamples them into a memory bank and returns a {@link PatchCoreModel} that scores new
+ * images by their distance to that bank.
+ *
+ * <pre>{@code
+ * try (FeatureExtractor backbone = Backbones.bundledDefault()) {
+ *   PatchCoreModel model = PatchCore.builder()
+ *       .backbone(backbone)
+ *       .patchSize(3)
+ *       .sampler(Samplers.approximateGreedy(0.1))
+ *       .seed(42)
+ *       .build()
+ *       .fit(trainingImages);
+ *   AnomalyResult r = model.score(image);
+ * }
+ * }</pre>
+ */
+public final class PatchCore {
+  /** Default patch size (3, as the reference). */
+  public static final int DEFAULT_PATCH_SIZE = 3;
+  /** Default pretrain and target dimension (1024, as the reference). */
+  public static final int DEFAULT_DIMENSION = 1024;
+  /** Default number of bank rows the re-weighted score looks at. */
+  public static final int DEFAULT_REWEIGHTING_NEIGHBOURS = 9;
+  /** Default anomaly-map blur. */
+  public static final double DEFAULT_SIGMA = 4.0;
+
+  private static volatile Executor defaultExecutor;
+
+  final FeatureExtractor backbone;
+  final List<String> layers;
+  final int patchSize;
+  final int stride;
+  final int pretrainDimension;
+  final int targetDimension;
+  final Sampler sampler;
+  final int neighbours;
+  final ImageScoring scoring;
+  final int reweightingNeighbours;
+  final double sigma;
+  final long seed;
+  final Executor executor;
+  final ProgressListener progress;
+  final Compute compute;
+
+  private PatchCore(Builder b) {
+    this.backbone = b.backbone;
+    this.layers = b.layers == null ? List.of() : b.layers;
+    this.patchSize = b.patchSize == UNSET ? DEFAULT_PATCH_SIZE : b.patchSize;
+    this.stride = b.stride == UNSET ? 1 : b.stride;
+    this.pretrainDimension = b.pretrainDimension == UNSET ? DEFAULT_DIMENSION : b.pretrainDimension;
+    this.targetDimension = b.targetDimension == UNSET ? DEFAULT_DIMENSION : b.targetDimension;
+    this.sampler = b.sampler == null ? Samplers.approximateGreedy(0.1) : b.sampler;
+    this.neighbours = b.neighbours == UNSET ? 1 : b.neighbours;
+    this.scoring = b.scoring == null ? ImageScoring.MAX : b.scoring;
+    this.reweightingNeighbours =
+        b.reweightingNeighbours == UNSET ? DEFAULT_REWEIGHTING_NEIGHBOURS : b.reweightingNeighbours;
+    this.sigma = Double.isNaN(b.sigma) ? DEFAULT_SIGMA : b.sigma;
+    this.seed = b.seedSet ? b.seed : 0L;
+    if (b.executor != null) {
+      this.executor = b.executor;
+    } else if (b.threads != UNSET) {
+      this.executor = b.threads == 1 ? null : newPool(b.threads);
+    } else {
+      this.executor = sharedDefaultExecutor();
+    }
+    this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
+    this.compute = b.compute == null ? Computes.cpu() : b.compute;
+  }
+
+  /** A new builder with the reference's defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Patch size p (odd). */
+  public int patchSize() {
+    return patchSize;
+  }
+
+  /** Patch stride. */
+  public int patchStride() {
+    return stride;
+  }
+
+  /** Per-layer pooled dimension. */
+  public int pretrainDimension() {
+    return pretrainDimension;
+  }
+
+  /** Final feature dimension (memory-bank row length). */
+  public int targetDimension() {
+    return targetDimension;
+  }
+
+  /** Layers used, first one is the reference grid; empty means all layers of the feature maps. */
+  public List<String> layers() {
+    return layers;
+  }
+
+  public Sampler sampler() {
+    return sampler;
+  }
+
+  /** Number of nearest bank rows averaged per patch. */
+  public int neighbours() {
+    return neighbours;
+  }
+
+  public ImageScoring imageScoring() {
+    return scoring;
+  }
+
+  /** b of the re-weighted image score. */
+  public int reweightingNeighbours() {
+    return reweightingNeighbours;
+  }
+
+  /** Gaussian sigma of the anomaly map (0 = no blur). */
+  public double anomalyMapSigma() {
+    return sigma;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  /**
+   * Fits on images: each goes through the backbone.
+   *
+   * @throws IllegalStateException if no backbone was configured
+   */
+  public PatchCoreModel fit(Iterable<BufferedImage> images) {
+    FeatureExtractor bb = requireBackbone();
+    return fitFrom(images, image -> () -> bb.extract(image));
+  }
+
+  /** Fits on image files (PNG, JPEG and whatever ImageIO decodes); errors name the file. */
+  public PatchCoreModel fitPaths(Iterable<Path> images) {
+    FeatureExtractor bb = requireBackbone();
+    return fitFrom(images, path -> () -> bb.extract(path));
+  }
+
+  /** Fits on feature maps computed elsewhere (no backbone needed). */
+  public PatchCoreModel fitFeatures(Iterable<FeatureMaps> features) {
+    return fitFrom(features, maps -> () -> maps);
+  }
+
+  FeatureExtractor requireBackbone() {
+    if (backbone == null) {
+      throw new IllegalStateException("no backbone configured: set PatchCore.builder().backbone(...) "
+          + "or use fitFeatures/scoreFeatures");
+    }
+    return backbone;
+  }
+
+  Embedder embedderFor(FeatureMaps first) {
+    List<String> use = layers.isEmpty() ? first.layerNames() : layers;
+    return new Embedder(use, patchSize, stride, pretrainDimension, targetDimension);
+  }
+
+  private interface Source<T> {
+    Supplier<FeatureMaps> of(T item);
+  }
+
+  private <T> PatchCoreModel fitFrom(Iterable<T> items, Source<T> source) {
+    Objects.requireNonNull(items, "images");
+    long total = items instanceof Collection<?> c ? c.size() : -1;
+    Iterator<T> it = items.iterator();
+    if (!it.hasNext()) {
+      throw new IllegalArgumentException("no training images: the training set is empty");
+    }
+    int batch = Math.max(1, Parallel.helpers(executor) + 1) * 2;
+    FloatBuffer bank = new FloatBuffer();
+    Embedder embedder = null;
+    long done = 0;
+    List<Supplier<FeatureMaps>> pending = new ArrayList<>(batch);
+    while (it.hasNext()) {
+      pending.clear();
+      while (it.hasNext() && pending.size() < batch) {
+        pending.add(source.of(it.next()));
+      }
+      if (embedder == null) {
+        FeatureMaps first = pending.get(0).get();
+        embedder = embedderFor(first);
+        pending.set(0, () -> first);
+      }
+      Embedder.Embedding[] out = new Embedder.Embedding[pending.size()];
+      Embedder e = embedder;
+      long base = done;
+      Parallel.forEach(executor, pending.size(), Parallel.helpers(executor), i -> {
+        try {
+          out[i] = e.embed(pending.get(i).get());
+        } catch (RuntimeException ex) {
+          throw new IllegalArgumentException("training image " + (base + i) + ": " + ex.getMessage(), ex);
+        }
+      });
+      for (Embedder.Embedding emb : out) {
+        bank.append(emb.data());
+      }
+      done += pending.size();
+      progress.onProgress("extract", done, total < 0 ? done : total);
+    }
+    int dim = embedder.dimension();
+    int rows = bank.size() / dim;
+    int keep = sampler.sampleSize(rows);
+    if (keep < neighbours) {
+      throw new IllegalArgumentException("sampler " + sampler.description() + " keeps " + keep + " of " + rows
+          + " patches, fewer than neighbours k=" + neighbours + "; use more images or a larger fraction");
+    }
+    if (scoring == ImageScoring.REWEIGHTED && keep < reweightingNeighbours) {
+      throw new IllegalArgumentException("memory bank of " + keep + " rows is smaller than the re-weighting "
+          + "neighbours b=" + reweightingNeighbours);
+    }
+    float[] all = bank.toArray();
+    int[] selected = sampler.select(all, rows, dim, seed, compute, executor, progress);
+    float[] memory;
+    if (selected.length == rows && isIdentity(selected)) {
+      memory = all;
+    } else {
+      memory = new float[selected.length * dim];
+      for (int i = 0; i < selected.length; i++) {
+        System.arraycopy(all, selected[i] * dim, memory, i * dim, dim);
+      }
+    }
+    return new PatchCoreModel(this, embedder, memory, selected.length, rows);
+  }
+
+  private static boolean isIdentity(int[] idx) {
+    for (int i = 0; i < idx.length; i++) {
+      if (idx[i] != i) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static Executor sharedDefaultExecutor() {
+    Executor e = defaultExecutor;
+    if (e == null) {
+      synchronized (PatchCore.class) {
+        e = defaultExecutor;
+        if (e == null) {
+          e = newPool(Runtime.getRuntime().availableProcessors());
+          defaultExecutor = e;
+        }
+      }
+    }
+    return e;
+  }
+
+  /** A pool of daemon threads that die when idle, so an unused configuration leaks nothing. */
+  private static Executor newPool(int threads) {
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory factory = r -> {
+      Thread t = new Thread(r, "patchcore-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  @Override
+  public String toString() {
+    return "PatchCore[layers=" + (layers.isEmpty() ? "all" : layers) + ", patchSize=" + patchSize + ", stride="
+        + stride + ", pretrainDim=" + pretrainDimension + ", targetDim=" + targetDimension + ", sampler="
+        + sampler.description() + ", k=" + neighbours + ", scoring=" + scoring
+        + (scoring == ImageScoring.REWEIGHTED ? "(b=" + reweightingNeighbours + ")" : "") + ", sigma=" + sigma
+        + ", seed=" + seed + ", compute=" + compute.name() + "]";
+  }
+
+  private static final int UNSET = -1;
+
+  /**
+   * Builds a {@link PatchCore}. Each option may be set once: a value out of range throws
+   * {@link IllegalArgumentException} naming it, a second set or a conflicting option throws
+   * {@link IllegalStateException}; checks across options happen in {@link #build()}.
+   */
+  public static final class Builder {
+    private FeatureExtractor backbone;
+    private List<String> layers;
+    private int patchSize = UNSET;
+    private int stride = UNSET;
+    private int pretrainDimension = UNSET;
+    private int targetDimension = UNSET;
+    private Sampler sampler;
+    private int neighbours = UNSET;
+    private ImageScoring scoring;
+    private int reweightingNeighbours = UNSET;
+    private double sigma = Double.NaN;
+    private long seed;
+    private boolean seedSet;
+    private int threads = UNSET;
+    private Executor executor;
+    private ProgressListener progress;
+    private Compute compute;
+
+    private Builder() {}
+
+    private static void once(boolean alreadySet, String option) {
+      if (alreadySet) {
+        throw new IllegalStateException(option + " was already set");
+      }
+    }
+
+    /** The backbone that turns images into feature maps (not owned: the caller closes it). */
+    public Builder backbone(FeatureExtractor backbone) {
+      once(this.backbone != null, "backbone");
+      this.backbone = Objects.requireNonNull(backbone, "backbone");
+      return this;
+    }
+
+    /**
+     * The layers to use, in order; the first defines the patch grid. Default: all layers of the
+     * backbone (or of the feature maps).
+     */
+    public Builder layers(String... layers) {
+      once(this.layers != null, "layers");
+      Objects.requireNonNull(layers, "layers");
+      if (layers.length == 0) {
+        throw new IllegalArgumentException("layers must name at least one layer, got none");
+      }
+      Set<String> seen = new HashSet<>();
+      for (String l : layers) {
+        if (l == null || l.isBlank()) {
+          throw new IllegalArgumentException("layer names must not be blank, got '" + l + "'");
+        }
+        if (!seen.add(l)) {
+          throw new IllegalArgumentException("layer '" + l + "' is named twice");
+        }
+      }
+      this.layers = List.of(layers);
+      return this;
+    }
+
+    /** Patch size p, odd and at least 1 (default 3). */
+    public Builder patchSize(int patchSize) {
+      once(this.patchSize != UNSET, "patchSize");
+      if (patchSize < 1 || patchSize % 2 == 0) {
+        throw new IllegalArgumentException("patchSize must be odd and >= 1, got " + patchSize);
+      }
+      this.patchSize = patchSize;
+      return this;
+    }
+
+    /** Patch stride, at least 1 (default 1; the fork uses p/2). */
+    public Builder patchStride(int stride) {
+      once(this.stride != UNSET, "patchStride");
+      if (stride < 1) {
+        throw new IllegalArgumentException("patchStride must be >= 1, got " + stride);
+      }
+      this.stride = stride;
+      return this;
+    }
+
+    /** Dimension each layer's patch is pooled to (default 1024). */
+    public Builder pretrainDimension(int dimension) {
+      once(this.pretrainDimension != UNSET, "pretrainDimension");
+      if (dimension < 1) {
+        throw new IllegalArgumentException("pretrainDimension must be >= 1, got " + dimension);
+      }
+      this.pretrainDimension = dimension;
+      return this;
+    }
+
+    /** Final feature dimension (default 1024). */
+    public Builder targetDimension(int dimension) {
+      once(this.targetDimension != UNSET, "targetDimension");
+      if (dimension < 1) {
+        throw new IllegalArgumentException("targetDimension must be >= 1, got " + dimension);
+      }
+      this.targetDimension = dimension;
+      return this;
+    }
+
+    /** Memory-bank sampler (default {@code Samplers.approximateGreedy(0.1)}). */
+    public Builder sampler(Sampler sampler) {
+      once(this.sampler != null, "sampler");
+      this.sampler = Objects.requireNonNull(sampler, "sampler");
+      return this;
+    }
+
+    /** Number k of nearest bank rows averaged per patch, at least 1 (default 1). */
+    public Builder neighbours(int k) {
+      once(this.neighbours != UNSET, "neighbours");
+      if (k < 1) {
+        throw new IllegalArgumentException("neighbours must be >= 1, got " + k);
+      }
+      this.neighbours = k;
+      return this;
+    }
+
+    /** How patch scores become an image score (default {@link ImageScoring#MAX}). */
+    public Builder imageScoring(ImageScoring scoring) {
+      once(this.scoring != null, "imageScoring");
+      this.scoring = Objects.requireNonNull(scoring, "imageScoring");
+      return this;
+    }
+
+    /** b of {@link ImageScoring#REWEIGHTED}, at least 1 (default 9); only with that scoring. */
+    public Builder reweightingNeighbours(int b) {
+      once(this.reweightingNeighbours != UNSET, "reweightingNeighbours");
+      if (b < 1) {
+        throw new IllegalArgumentException("reweightingNeighbours must be >= 1, got " + b);
+      }
+      this.reweightingNeighbours = b;
+      return this;
+    }
+
+    /** Gaussian sigma of the anomaly map, finite and >= 0; 0 disables the blur (default 4). */
+    public Builder anomalyMapSigma(double sigma) {
+      once(!Double.isNaN(this.sigma), "anomalyMapSigma");
+      if (!(sigma >= 0) || !Double.isFinite(sigma)) {
+        throw new IllegalArgumentException("anomalyMapSigma must be finite and >= 0, got " + sigma);
+      }
+      this.sigma = sigma;
+      return this;
+    }
+
+    /** Seed of every random choice (samplers); default 0. */
+    public Builder seed(long seed) {
+      once(seedSet, "seed");
+      this.seed = seed;
+      this.seedSet = true;
+      return this;
+    }
+
+    /** Number of worker threads, at least 1 (default: available processors). */
+    public Builder threads(int threads) {
+      once(this.threads != UNSET, "threads");
+      if (executor != null) {
+        throw new IllegalStateException("threads conflicts with the executor already set");
+      }
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /** Runs parallel work on this executor (not shut down by the library). */
+    public Builder executor(Executor executor) {
+      once(this.executor != null, "executor");
+      if (threads != UNSET) {
+        throw new IllegalStateException("executor conflicts with threads(" + threads + ") already set");
+      }
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Receives progress of extraction, coreset selection and batch scoring. */
+    public Builder progressListener(ProgressListener listener) {
+      once(this.progress != null, "progressListener");
+      this.progress = Objects.requireNonNull(listener, "progressListener");
+      return this;
+    }
+
+    /** The compute back end of the hot kernels (default {@link Computes#cpu()}). */
+    public Builder compute(Compute compute) {
+      once(this.compute != null, "compute");
+      this.compute = Objects.requireNonNull(compute, "compute");
+      return this;
+    }
+
+    /**
+     * Checks the options together and builds the configuration.
+     *
+     * @throws IllegalStateException if options contradict each other or the backbone
+     */
+    public PatchCore build() {
+      if (reweightingNeighbours != UNSET && scoring != ImageScoring.REWEIGHTED) {
+        throw new IllegalStateException("reweightingNeighbours(" + reweightingNeighbours
+            + ") needs imageScoring(REWEIGHTED), got " + (scoring == null ? ImageScoring.MAX : scoring));
+      }
+      if (backbone != null && layers != null) {
+        List<String> available = backbone.layerNames();
+        for (String l : layers) {
+          if (!available.contains(l)) {
+            throw new IllegalStateException("layer '" + l + "' is not produced by backbone " + backbone.id()
+                + "; it has " + available);
+          }
+        }
+      }
+      return new PatchCore(this);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package io.patchcore;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A fitted PatchCore model: the configuration plus the memory bank. Immutable and thread-safe;
+ * {@link #close()} releases the compute back end's resources (nothing for the CPU back end).
+ */
+public final class PatchCoreModel implements AutoCloseable {
+  private final PatchCore config;
+  private final Embedder embedder;
+  private final float[] bank;
+  private final int bankRows;
+  private final int candidateRows;
+  private final Compute.NeighbourIndex index;
+  private final Gaussian blur;
+  private volatile boolean closed;
+
+  PatchCoreModel(PatchCore config, Embedder embedder, float[] bank, int bankRows, int candidateRows) {
+    this.config = config;
+    this.embedder = embedder;
+    this.bank = bank;
+    this.bankRows = bankRows;
+    this.candidateRows = candidateRows;
+    this.index = config.compute.neighbourIndex(bank, bankRows, embedder.dimension());
+    this.blur = config.sigma > 0 ? new Gaussian(config.sigma, 4.0) : null;
+  }
+
+  /** The configuration this model was fitted with. */
+  public PatchCore configuration() {
+    return config;
+  }
+
+  /** The layers used, in order. */
+  public List<String> layers() {
+    return embedder.layers();
+  }
+
+  /** Number of memory-bank rows. */
+  public int bankSize() {
+    return bankRows;
+  }
+
+  /** Number of patches the sampler chose from. */
+  public int candidateSize() {
+    return candidateRows;
+  }
+
+  /** Length of a memory-bank row. */
+  public int dimension() {
+    return embedder.dimension();
+  }
+
+  /** A copy of the memory bank, row-major {@code bankSize() x dimension()}. */
+  public float[] memoryBank() {
+    return bank.clone();
+  }
+
+  /**
+   * Scores one image with the configured backbone.
+   *
+   * @throws IllegalStateException if the model has no backbone or was closed
+   */
+  public AnomalyResult score(BufferedImage image) {
+    Objects.requireNonNull(image, "image");
+    return scoreFeatures(config.requireBackbone().extract(image));
+  }
+
+  /** Reads and scores one image file; errors name the file. */
+  public AnomalyResult score(Path image) {
+    Objects.requireNonNull(image, "image");
+    try {
+      return scoreFeatures(config.requireBackbone().extract(image));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(image + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Scores images in order, reporting progress as stage {@code "score"}. */
+  public List<AnomalyResult> scoreAll(List<BufferedImage> images) {
+    List<AnomalyResult> out = new ArrayList<>(images.size());
+    for (BufferedImage image : images) {
+      out.add(score(image));
+      config.progress.onProgress("score", out.size(), images.size());
+    }
+    return out;
+  }
+
+  /**
+   * Scores feature maps computed elsewhere (they must contain this model's layers).
+   *
+   * @throws IllegalArgumentException if a layer is missing or a value is NaN or infinite
+   */
+  public AnomalyResult scoreFeatures(FeatureMaps maps) {
+    Objects.requireNonNull(maps, "maps");
+    if (closed) {
+      throw new IllegalStateException("model is closed");
+    }
+    Embedder.Embedding emb = embedder.embed(maps);
+    int n = emb.rows();
+    int k = config.neighbours;
+    float[] dist = new float[n * k];
+    int[] idx = new int[n * k];
+    index.search(emb.data(), n, k, dist, idx, config.executor);
+    float[] patch = new float[n];
+    int worst = 0;
+    for (int i = 0; i < n; i++) {
+      double s = 0;
+      for (int j = 0; j < k; j++) {
+        s += dist[i * k + j];
+      }
+      patch[i] = (float) (s / k);
+      if (patch[i] > patch[worst]) {
+        worst = i;
+      }
+    }
+    double score = patch[worst];
+    if (config.scoring == ImageScoring.REWEIGHTED) {
+      score *= reweight(emb.data(), worst, idx[worst * k]);
+    }
+    AnomalyMap patchScores = AnomalyMap.wrap(emb.gridH(), emb.gridW(), patch);
+    float[] up = Bilinear.resize(patch, emb.gridH(), emb.gridW(), 1, maps.inputHeight(), maps.inputWidth());
+    float[] map = blur == null ? up : blur.blur(up, maps.inputHeight(), maps.inputWidth());
+    return new AnomalyResult(score, AnomalyMap.wrap(maps.inputHeight(), maps.inputWidth(), map), patchScores);
+  }
+
+  /**
+   * The weight of Eq. 7: {@code 1 - softmax(d)[0]} over the Euclidean distances d from the worst
+   * patch to m* (its nearest bank row) and to the rows nearest to m*.
+   */
+  private double reweight(float[] patches, int worst, int mStar) {
+    int dim = embedder.dimension();
+    int b = config.reweightingNeighbours;
+    float[] query = new float[dim];
+    System.arraycopy(bank, mStar * dim, query, 0, dim);
+    float[] support = new float[b];
+    int[] supportIdx = new int[b];
+    index.search(query, 1, b, support, supportIdx, null);
+    double[] d = new double[b];
+    double max = Double.NEGATIVE_INFINITY;
+    for (int j = 0; j < b; j++) {
+      d[j] = Math.sqrt(JblasCompute.exactSquared(patches, worst * dim, bank, supportIdx[j] * dim, dim));
+      max = Math.max(max, d[j]);
+    }
+    // m* is the first support row unless an identical row has a lower index; its distance is the same
+    double sum = 0;
+    for (int j = 0; j < b; j++) {
+      sum += Math.exp(d[j] - max);
+    }
+    return 1.0 - Math.exp(d[0] - max) / sum;
+  }
+
+  /** Releases the compute back end's resources; later scoring throws IllegalStateException. */
+  @Override
+  public void close() {
+    closed = true;
+    index.close();
+  }
+
+  @Override
+  public String toString() {
+    return "PatchCoreModel[bank=" + bankRows + "x" + embedder.dimension() + " of " + candidateRows
+        + " patches, " + config + "]";
+  }
+}
