@@ -215,6 +215,9 @@ final class JblasCompute implements Compute {
     }
 
     private float distance(int centre, int i) {
+      if (i == centre) {
+        return 0f; // exact, whatever the rounding of the norm expansion
+      }
       float d = norms[i] - 2f * dots[i] + norms[centre];
       return d > 0f ? (float) Math.sqrt(d) : 0f;
     }
