@@ -1,0 +1,219 @@
+package io.patchcore.backbones;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.EngineException;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import io.patchcore.FeatureExtractor;
+import io.patchcore.FeatureMap;
+import io.patchcore.FeatureMaps;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A TorchScript module run by DJL's PyTorch engine on the CPU. Its forward takes one float tensor
+ * {@code (1, 3, H, W)} and returns a tuple or list of 4-D maps {@code (1, C, h, w)}, named by
+ * position.
+ *
+ * <p>Thread-safe: each call borrows a {@link Predictor} from a small pool (one is created when
+ * none is idle) and does all its tensor work in its own {@link NDManager}, closed before the call
+ * returns, so no native array outlives a call. {@link #close()} waits for calls in flight.
+ */
+final class TorchScriptExtractor implements FeatureExtractor {
+  private static final Logger LOG = LoggerFactory.getLogger(TorchScriptExtractor.class);
+
+  static {
+    // No network at run time: keep DJL from downloading engines or calling home unless the
+    // application decided otherwise. Both are read by DJL as system properties as well as
+    // environment variables.
+    setIfAbsent("ai.djl.offline", "true");
+    setIfAbsent("OPT_OUT_TRACKING", "true");
+  }
+
+  private final String source;
+  private final String id;
+  private final List<String> layerNames;
+  private final Preprocessing preprocessing;
+  private final ZooModel<NDList, NDList> model;
+  private final ConcurrentLinkedDeque<Predictor<NDList, NDList>> idle = new ConcurrentLinkedDeque<>();
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed; // guarded by lock
+
+  private TorchScriptExtractor(String source, String id, List<String> layerNames, Preprocessing preprocessing,
+      ZooModel<NDList, NDList> model) {
+    this.source = source;
+    this.id = id;
+    this.layerNames = layerNames;
+    this.preprocessing = preprocessing;
+    this.model = model;
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null && System.getenv(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+
+  /**
+   * Loads {@code file}.
+   *
+   * @param source how errors name the model (its path, or the bundled resource)
+   * @param id the value of {@link #id()}
+   * @throws UncheckedIOException naming the file if it cannot be read
+   * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module
+   */
+  static TorchScriptExtractor load(Path file, String source, String id, List<String> layerNames,
+      Preprocessing preprocessing) {
+    long start = System.nanoTime();
+    Criteria<NDList, NDList> criteria = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optEngine("PyTorch")
+        .optDevice(Device.cpu())
+        // the directory plus the exact file name: DJL then loads that file whatever its extension
+        // (and does not warn about a repository that is a single file)
+        .optModelPath(file.toAbsolutePath().getParent())
+        .optModelName(file.getFileName().toString())
+        .optTranslator(new NoopTranslator())
+        .build();
+    ZooModel<NDList, NDList> model;
+    try {
+      model = criteria.loadModel();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read TorchScript model " + source + ": " + e.getMessage(), e);
+    } catch (ModelNotFoundException | MalformedModelException | EngineException e) {
+      throw new IllegalArgumentException("cannot load TorchScript model " + source + ": " + e.getMessage(), e);
+    }
+    LOG.debug("loaded TorchScript model {} (layers {}, {}) in {} ms", source, layerNames, preprocessing,
+        (System.nanoTime() - start) / 1_000_000);
+    return new TorchScriptExtractor(source, id, layerNames, preprocessing, model);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public List<String> layerNames() {
+    return layerNames;
+  }
+
+  @Override
+  public FeatureMaps extract(BufferedImage image) {
+    Objects.requireNonNull(image, "image");
+    ensureOpen();
+    Preprocessing.Chw input = preprocessing.apply(image);
+    return run(input);
+  }
+
+  /** Runs the model on an already preprocessed input. */
+  FeatureMaps run(Preprocessing.Chw input) {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      Predictor<NDList, NDList> predictor = idle.pollFirst();
+      if (predictor == null) {
+        predictor = model.newPredictor();
+      }
+      try (NDManager manager = model.getNDManager().newSubManager()) {
+        NDArray x = manager.create(input.data, new Shape(1, 3, input.height, input.width));
+        NDList out;
+        try {
+          out = predictor.predict(new NDList(x));
+        } catch (TranslateException | EngineException e) {
+          throw new IllegalArgumentException("TorchScript model " + source + " failed on an input of shape (1, 3, "
+              + input.height + ", " + input.width + "): " + e.getMessage(), e);
+        }
+        out.attach(manager);
+        return toFeatureMaps(out, input.height, input.width);
+      } finally {
+        idle.offerFirst(predictor);
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private FeatureMaps toFeatureMaps(NDList out, int height, int width) {
+    if (out.size() != layerNames.size()) {
+      throw new IllegalArgumentException("TorchScript model " + source + " returned " + out.size()
+          + " output(s), but " + layerNames.size() + " layer name(s) were given " + layerNames
+          + "; the names map to the model's outputs by position");
+    }
+    List<FeatureMap> maps = new ArrayList<>(out.size());
+    for (int i = 0; i < out.size(); i++) {
+      NDArray a = out.get(i);
+      Shape s = a.getShape();
+      if (s.dimension() != 4 || s.get(0) != 1 || s.size() == 0) {
+        throw new IllegalArgumentException("output " + i + " ('" + layerNames.get(i) + "') of TorchScript model "
+            + source + " has shape " + s + "; expected a 4-D map (1, C, H, W)");
+      }
+      if (a.getDataType() != DataType.FLOAT32) {
+        a = a.toType(DataType.FLOAT32, false);
+      }
+      maps.add(FeatureMap.adopt(layerNames.get(i), Math.toIntExact(s.get(1)), Math.toIntExact(s.get(2)),
+          Math.toIntExact(s.get(3)), a.toFloatArray()));
+    }
+    return new FeatureMaps(height, width, maps);
+  }
+
+  private void ensureOpen() {
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("TorchScript backbone " + source + " is closed");
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (Predictor<NDList, NDList> p; (p = idle.pollFirst()) != null; ) {
+        closeQuietly(p);
+      }
+      closeQuietly(model);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("error closing TorchScript model {}: {}", source, e.toString());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TorchScriptExtractor[" + source + ", layers " + layerNames + ", " + preprocessing + "]";
+  }
+}
