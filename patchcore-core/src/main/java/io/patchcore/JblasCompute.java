@@ -6,7 +6,8 @@ import org.jblas.NativeBlas;
 
 /**
  * The CPU {@link Compute}: squared distances as ||q||^2 - 2 q.m + ||m||^2 with cached bank norms,
- * the dot products by chunked float32 GEMM through jblas, clamped at 0. Because float32 GEMM loses
+ * the dot products by chunked float32 GEMM through jblas, clamped at 0 (the coreset update, a
+ * memory-bound matrix-vector product, runs in plain Java). Because float32 GEMM loses
  * precision when a query lies very close to a bank row, the best {@code k + REFINE_EXTRA}
  * candidates of each query are re-measured exactly in double precision before the final k are
  * chosen (ties by the lower index).
@@ -82,12 +83,24 @@ final class JblasCompute implements Compute {
     private final int rows;
     private final int dim;
     private final float[] norms;
+    /**
+     * The bank split into separate arrays of BANK_CHUNK rows: jblas's JNI layer copies every
+     * array it is given in full, so a GEMM on one chunk must not receive the whole bank.
+     */
+    private final float[][] chunks;
 
     Index(float[] bank, int rows, int dim) {
       this.bank = bank;
       this.rows = rows;
       this.dim = dim;
       this.norms = rowNorms(bank, rows, dim);
+      int n = (rows + BANK_CHUNK - 1) / BANK_CHUNK;
+      this.chunks = new float[n][];
+      for (int c = 0; c < n; c++) {
+        int start = c * BANK_CHUNK;
+        int end = Math.min(rows, start + BANK_CHUNK);
+        chunks[c] = java.util.Arrays.copyOfRange(bank, start * dim, end * dim);
+      }
     }
 
     @Override
@@ -124,13 +137,14 @@ final class JblasCompute implements Compute {
       float[] candDist = new float[nq * keep];
       int[] candIdx = new int[nq * keep];
       int[] candCount = new int[nq];
-      float[] qNorm = rowNorms(java.util.Arrays.copyOfRange(queries, from * dim, to * dim), nq, dim);
-      int chunk = Math.min(BANK_CHUNK, rows);
-      float[] dots = new float[chunk * nq];
-      for (int start = 0; start < rows; start += chunk) {
-        int m = Math.min(chunk, rows - start);
-        // dots (m x nq, column-major) = bank[start..start+m)^T-as-stored times queries
-        NativeBlas.sgemm('T', 'N', m, nq, dim, 1f, bank, start * dim, dim, queries, from * dim, dim, 0f, dots, 0, m);
+      float[] block = java.util.Arrays.copyOfRange(queries, from * dim, to * dim);
+      float[] qNorm = rowNorms(block, nq, dim);
+      float[] dots = new float[Math.min(BANK_CHUNK, rows) * nq];
+      for (int c = 0; c < chunks.length; c++) {
+        int start = c * BANK_CHUNK;
+        int m = chunks[c].length / dim;
+        // dots (m x nq, column-major) = chunk (m x dim, row-major) times the query block transposed
+        NativeBlas.sgemm('T', 'N', m, nq, dim, 1f, chunks[c], 0, dim, block, 0, dim, 0f, dots, 0, m);
         for (int q = 0; q < nq; q++) {
           int col = q * m;
           int base = q * keep;
@@ -191,34 +205,53 @@ final class JblasCompute implements Compute {
     public void close() {}
   }
 
+  /**
+   * Coreset updates in plain Java: a distance update is a matrix-vector product, bound by memory
+   * bandwidth, and jblas would copy the whole point array on every call.
+   */
   static final class Coreset implements CoresetKernel {
     private final float[] points;
     private final int rows;
     private final int dim;
     private final float[] norms;
-    private final float[] dots;
 
     Coreset(float[] points, int rows, int dim) {
       this.points = points;
       this.rows = rows;
       this.dim = dim;
       this.norms = rowNorms(points, rows, dim);
-      this.dots = new float[rows];
     }
 
     private int blocks() {
       return (rows + CORESET_BLOCK - 1) / CORESET_BLOCK;
     }
 
-    private void dotsBlock(int centre, int from, int to) {
-      NativeBlas.sgemv('T', dim, to - from, 1f, points, from * dim, dim, points, centre * dim, 1, 0f, dots, from, 1);
+    /** Dot product of rows i and c with four accumulators (lets the JIT pipeline the loop). */
+    private float dot(int i, int c) {
+      int a = i * dim;
+      int b = c * dim;
+      float s0 = 0;
+      float s1 = 0;
+      float s2 = 0;
+      float s3 = 0;
+      int j = 0;
+      for (; j + 3 < dim; j += 4) {
+        s0 += points[a + j] * points[b + j];
+        s1 += points[a + j + 1] * points[b + j + 1];
+        s2 += points[a + j + 2] * points[b + j + 2];
+        s3 += points[a + j + 3] * points[b + j + 3];
+      }
+      for (; j < dim; j++) {
+        s0 += points[a + j] * points[b + j];
+      }
+      return (s0 + s1) + (s2 + s3);
     }
 
     private float distance(int centre, int i) {
       if (i == centre) {
         return 0f; // exact, whatever the rounding of the norm expansion
       }
-      float d = norms[i] - 2f * dots[i] + norms[centre];
+      float d = norms[i] - 2f * dot(i, centre) + norms[centre];
       return d > 0f ? (float) Math.sqrt(d) : 0f;
     }
 
@@ -228,7 +261,6 @@ final class JblasCompute implements Compute {
       Parallel.forEach(executor, blocks(), Parallel.helpers(executor), b -> {
         int from = b * CORESET_BLOCK;
         int to = Math.min(rows, from + CORESET_BLOCK);
-        dotsBlock(centre, from, to);
         for (int i = from; i < to; i++) {
           out[i] = distance(centre, i);
         }
@@ -243,7 +275,6 @@ final class JblasCompute implements Compute {
       Parallel.forEach(executor, blocks, Parallel.helpers(executor), b -> {
         int from = b * CORESET_BLOCK;
         int to = Math.min(rows, from + CORESET_BLOCK);
-        dotsBlock(centre, from, to);
         int best = from;
         float bestVal = Float.NEGATIVE_INFINITY;
         for (int i = from; i < to; i++) {

@@ -88,6 +88,30 @@ public final class PatchCore {
     this.compute = b.compute == null ? Computes.cpu() : b.compute;
   }
 
+  /**
+   * A configuration with exactly these values, unchecked (the caller validated them), the shared
+   * executor, no progress listener and the CPU back end: for models read from files.
+   */
+  static PatchCore restore(FeatureExtractor backbone, List<String> layers, int patchSize, int stride,
+      int pretrainDimension, int targetDimension, Sampler sampler, int neighbours, ImageScoring scoring,
+      int reweightingNeighbours, double sigma, long seed) {
+    Builder b = new Builder();
+    b.backbone = backbone;
+    b.layers = List.copyOf(layers);
+    b.patchSize = patchSize;
+    b.stride = stride;
+    b.pretrainDimension = pretrainDimension;
+    b.targetDimension = targetDimension;
+    b.sampler = sampler;
+    b.neighbours = neighbours;
+    b.scoring = scoring;
+    b.reweightingNeighbours = reweightingNeighbours;
+    b.sigma = sigma;
+    b.seed = seed;
+    b.seedSet = true;
+    return new PatchCore(b);
+  }
+
   /** A new builder with the reference's defaults. */
   public static Builder builder() {
     return new Builder();

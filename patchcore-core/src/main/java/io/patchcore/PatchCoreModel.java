@@ -1,6 +1,7 @@
 package io.patchcore;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,6 +153,40 @@ public final class PatchCoreModel implements AutoCloseable {
       sum += Math.exp(d[j] - max);
     }
     return 1.0 - Math.exp(d[0] - max) / sum;
+  }
+
+  /**
+   * Writes this model to {@code file} in model format version 1: the magic {@code PATCHCOR}, the
+   * format version, a JSON header (configuration, backbone id, library version, creation time,
+   * bank shape), the memory bank as little-endian float32 and a CRC32C of everything before it.
+   * The write is atomic: the data goes to a temporary file in the same folder, is forced to disk
+   * and then renamed over {@code file}, so a failed or interrupted save leaves any previous file
+   * as it was and no temporary file behind.
+   *
+   * @throws IOException naming the file if it cannot be written
+   */
+  public void save(Path file) throws IOException {
+    ModelFile.save(this, file);
+  }
+
+  /**
+   * Reads a model written by {@link #save}. Everything is checked before the memory bank is
+   * allocated, and the checksum before the model is returned.
+   *
+   * @param file the model file
+   * @param backbone the backbone to score images with; it must have the id recorded in the file.
+   *     {@code null} gives a model that only scores feature maps ({@link #scoreFeatures}).
+   * @throws ModelFormatException naming the file if it is not a valid model file of a known
+   *     format version, or {@code backbone} is not the one the model was fitted with
+   * @throws IOException if the file cannot be read
+   */
+  public static PatchCoreModel load(Path file, FeatureExtractor backbone) throws IOException {
+    return ModelFile.load(file, backbone);
+  }
+
+  /** The memory bank itself (not a copy). */
+  float[] bank() {
+    return bank;
   }
 
   /** Releases the compute back end's resources; later scoring throws IllegalStateException. */

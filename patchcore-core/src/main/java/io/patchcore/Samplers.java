@@ -58,6 +58,54 @@ public final class Samplers {
     return new Greedy(checkFraction(fraction), 0, DEFAULT_STARTS);
   }
 
+  /**
+   * The parameters that rebuild a sampler, stored in model files: {@code kind} is one of
+   * {@code identity, random, approx-greedy, greedy}; {@code projection} is 0 unless approx-greedy;
+   * {@code starts} is 0 unless greedy or approx-greedy.
+   */
+  record Spec(String kind, double fraction, int projection, int starts) {}
+
+  /** The parameters of a built-in sampler. */
+  static Spec spec(Sampler sampler) {
+    if (sampler instanceof Identity) {
+      return new Spec("identity", 1.0, 0, 0);
+    }
+    if (sampler instanceof RandomSubset r) {
+      return new Spec("random", r.fraction, 0, 0);
+    }
+    if (sampler instanceof Greedy g) {
+      return new Spec(g.projection > 0 ? "approx-greedy" : "greedy", g.fraction, g.projection, g.starts);
+    }
+    throw new IllegalArgumentException("not a built-in sampler: " + sampler.description());
+  }
+
+  /**
+   * The sampler {@link #spec} describes.
+   *
+   * @throws IllegalArgumentException naming the bad kind or value
+   */
+  static Sampler fromSpec(Spec spec) {
+    switch (spec.kind()) {
+      case "identity":
+        if (spec.fraction() != 1.0) {
+          throw new IllegalArgumentException("identity sampler needs fraction 1.0, got " + spec.fraction());
+        }
+        return identity();
+      case "random":
+        return random(spec.fraction());
+      case "approx-greedy":
+        return approximateGreedy(spec.fraction(), spec.projection(), spec.starts());
+      case "greedy":
+        if (spec.starts() < 1) {
+          throw new IllegalArgumentException("number of starting points must be >= 1, got " + spec.starts());
+        }
+        return new Greedy(checkFraction(spec.fraction()), 0, spec.starts());
+      default:
+        throw new IllegalArgumentException("unknown sampler kind '" + spec.kind()
+            + "' (known: identity, random, approx-greedy, greedy)");
+    }
+  }
+
   static double checkFraction(double fraction) {
     if (!(fraction > 0.0 && fraction <= 1.0)) {
       throw new IllegalArgumentException("coreset fraction must be in (0, 1], got " + fraction);
