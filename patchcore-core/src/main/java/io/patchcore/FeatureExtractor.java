@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A backbone: turns an image into named feature maps. Implementations that hold native resources
@@ -20,6 +21,15 @@ public interface FeatureExtractor extends AutoCloseable {
    * in fitted models so a model is never scored with a different backbone.
    */
   String id();
+
+  /**
+   * How to recreate this backbone (for example its kind, model path, layer names and
+   * preprocessing), as plain strings. Saved in model files so tools can rebuild the backbone a
+   * model was fitted with; see {@code PatchCoreModel.backboneConfiguration(Path)}. Empty by default.
+   */
+  default Map<String, String> configuration() {
+    return Map.of();
+  }
 
   /** The names of the layers {@link #extract} returns, in order. */
   List<String> layerNames();

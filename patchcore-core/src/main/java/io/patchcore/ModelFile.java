@@ -31,7 +31,9 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
@@ -180,6 +182,8 @@ final class ModelFile {
       ObjectNode bb = h.putObject("backbone");
       bb.put("id", c.backbone.id());
       strings(bb.putArray("layers"), c.backbone.layerNames());
+      ObjectNode conf = bb.putObject("configuration");
+      new java.util.TreeMap<>(c.backbone.configuration()).forEach(conf::put);
     }
     strings(h.putArray("layers"), c.layers);
     strings(h.putArray("embeddingLayers"), model.layers());
@@ -272,6 +276,21 @@ final class ModelFile {
     }
   }
 
+  /** The backbone recorded in a model file's header (the bank is not read). */
+  static Map<String, String> backboneConfiguration(Path file) throws IOException {
+    Objects.requireNonNull(file, "file");
+    long size = Files.size(file);
+    try (InputStream in = Files.newInputStream(file)) {
+      Header h = new Reader(in, size, file.toString()).header();
+      if (h.backboneId() == null) {
+        return Map.of();
+      }
+      Map<String, String> out = new java.util.TreeMap<>(h.backboneConfiguration());
+      out.put("id", h.backboneId());
+      return java.util.Collections.unmodifiableMap(out);
+    }
+  }
+
   /** Reads a model file held in memory; {@code name} is used in messages. */
   static PatchCoreModel read(byte[] bytes, String name, FeatureExtractor backbone) throws ModelFormatException {
     try {
@@ -291,7 +310,7 @@ final class ModelFile {
   }
 
   /** The validated header. */
-  private record Header(String backboneId, List<String> layers, List<String> embeddingLayers, int patchSize,
+  private record Header(String backboneId, Map<String, String> backboneConfiguration, List<String> layers, List<String> embeddingLayers, int patchSize,
       int stride, int pretrainDimension, int targetDimension, Sampler sampler, int neighbours,
       ImageScoring scoring, int reweightingNeighbours, double sigma, long seed, int candidatePatches, int rows,
       int dimension) {}
@@ -314,6 +333,12 @@ final class ModelFile {
     }
 
     PatchCoreModel read(FeatureExtractor backbone) throws IOException {
+      Header h = header();
+      return finish(h, backbone);
+    }
+
+    /** Reads and checks the prefix and the header only. */
+    Header header() throws IOException {
       byte[] prefix = bytes((int) Math.min(size, PREFIX_BYTES));
       if (prefix.length < MAGIC.length || !Arrays.equals(prefix, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
         throw bad("not a PatchCore model file: it starts with " + hex(prefix, MAGIC.length) + ", expected the magic "
@@ -345,6 +370,10 @@ final class ModelFile {
       } catch (ModelFormatException e) {
         throw withChecksumVerdict(e);
       }
+      return h;
+    }
+
+    private PatchCoreModel finish(Header h, FeatureExtractor backbone) throws IOException {
       float[] bank = bank(h.rows() * h.dimension());
       long computed = crc.getValue();
       byte[] stored = bytes(CHECKSUM_BYTES);
@@ -520,6 +549,7 @@ final class ModelFile {
         throw reader.bad("header field 'createdAt' is not an ISO-8601 instant: " + quote(created));
       }
       String backboneId = null;
+      Map<String, String> backboneConfiguration = Map.of();
       JsonNode bb = field(root, "", "backbone");
       if (!bb.isNull()) {
         if (!bb.isObject()) {
@@ -527,6 +557,22 @@ final class ModelFile {
         }
         backboneId = text(bb, "backbone.", "id", false);
         names(bb, "backbone.", "layers", true);
+        JsonNode conf = bb.get("configuration"); // optional: absent in files written before it existed
+        if (conf != null) {
+          if (!conf.isObject()) {
+            throw reader.bad("header field 'backbone.configuration' must be an object, got " + show(conf));
+          }
+          Map<String, String> map = new java.util.TreeMap<>();
+          for (Iterator<Map.Entry<String, JsonNode>> it = conf.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+              throw reader.bad("header field 'backbone.configuration." + e.getKey() + "' must be a string, got "
+                  + show(e.getValue()));
+            }
+            map.put(e.getKey(), e.getValue().asText());
+          }
+          backboneConfiguration = java.util.Collections.unmodifiableMap(map);
+        }
       }
       List<String> layers = names(root, "", "layers", true);
       List<String> embeddingLayers = names(root, "", "embeddingLayers", false);
@@ -566,7 +612,7 @@ final class ModelFile {
           scoring == ImageScoring.REWEIGHTED ? rows : Integer.MAX_VALUE);
       double sigma = number(root, "", "anomalyMapSigma", 0, MAX_SIGMA);
       long seed = longInteger(root, "", "seed", Long.MIN_VALUE, Long.MAX_VALUE);
-      return new Header(backboneId, layers, embeddingLayers, patchSize, stride, pretrain, target, sampler,
+      return new Header(backboneId, backboneConfiguration, layers, embeddingLayers, patchSize, stride, pretrain, target, sampler,
           neighbours, scoring, b, sigma, seed, candidates, rows, dim);
     }
 

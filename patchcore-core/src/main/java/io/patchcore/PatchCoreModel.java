@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -182,6 +183,18 @@ public final class PatchCoreModel implements AutoCloseable {
    */
   public static PatchCoreModel load(Path file, FeatureExtractor backbone) throws IOException {
     return ModelFile.load(file, backbone);
+  }
+
+  /**
+   * Reads only the header of a model file and returns how its backbone can be recreated: the
+   * backbone's {@link FeatureExtractor#configuration()} as saved, plus its {@code id}. Empty if
+   * the model was fitted without a backbone. Use it to rebuild the backbone before {@link #load}.
+   *
+   * @throws ModelFormatException naming the file if its prefix or header is invalid
+   * @throws IOException if the file cannot be read
+   */
+  public static Map<String, String> backboneConfiguration(Path file) throws IOException {
+    return ModelFile.backboneConfiguration(file);
   }
 
   /** The memory bank itself (not a copy). */

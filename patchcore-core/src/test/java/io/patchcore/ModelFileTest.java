@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -63,6 +64,11 @@ class ModelFileTest {
     @Override
     public FeatureMaps extract(BufferedImage image) {
       return maps(image.getRGB(0, 0) & 0xffffff);
+    }
+
+    @Override
+    public Map<String, String> configuration() {
+      return Map.of("kind", "fake", "resize", "256");
     }
 
     @Override
@@ -170,6 +176,26 @@ class ModelFileTest {
   }
 
   // ------------------------------------------------------------------ round trip
+
+  @Test
+  void backboneConfiguration_readFromHeaderOnly() throws IOException {
+    Path file = dir.resolve("conf.patchcore");
+    try (PatchCoreModel model = rich().backbone(new FakeBackbone("fake:1")).build()
+        .fit(List.of(image(1), image(2)))) {
+      model.save(file);
+    }
+    assertThat(PatchCoreModel.backboneConfiguration(file))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("id", "fake:1", "kind", "fake", "resize", "256"));
+    Path noBackbone = dir.resolve("features.patchcore");
+    try (PatchCoreModel model = PatchCore.builder().patchSize(1).pretrainDimension(4).targetDimension(4)
+        .sampler(Samplers.identity()).build().fitFeatures(List.of(FakeBackbone.maps(3)))) {
+      model.save(noBackbone);
+    }
+    assertThat(PatchCoreModel.backboneConfiguration(noBackbone)).isEmpty();
+    Path junk = Files.write(dir.resolve("junk.patchcore"), new byte[] {1, 2, 3});
+    assertThatThrownBy(() -> PatchCoreModel.backboneConfiguration(junk)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("junk.patchcore");
+  }
 
   @Test
   void roundTrip_withBackbone_sameConfigurationBankAndScores() throws IOException {
