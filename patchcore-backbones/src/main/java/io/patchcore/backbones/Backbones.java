@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Factories for {@link FeatureExtractor}s backed by TorchScript modules, run on the CPU with DJL's
@@ -17,17 +20,29 @@ import java.util.Set;
  * application set those properties itself).
  *
  * <p>A TorchScript backbone takes one float tensor {@code (1, 3, H, W)} of RGB values and returns a
- * tuple (or list) of 4-D feature maps {@code (1, C, h, w)}; the layer names given here name those
- * outputs by position. Before the model, each image goes through {@link Builder the configured
- * preprocessing}: conversion to RGB (grey replicated, alpha dropped), an optional resize of the
- * shorter side (PIL-exact antialiased bilinear, as torchvision's {@code Resize}), an optional
- * centre crop, division by 255 and an optional {@link Normalization}.
+ * tuple (or list) of 4-D feature maps {@code (1, C, h, w)}, which the layer names given here name
+ * by position, or a dict of such maps, from which the layer names select by key. A vision
+ * transformer's layer may instead be tokens {@code (1, T, C)}: declared with {@link
+ * Builder#tokens}, its class and register tokens are dropped and the patch tokens become a map on
+ * their grid. {@link Builder#build()} checks this contract with one forward pass on a zero image.
+ * {@code patchcore-backbones/scripts/export_backbone.py} writes such files from torchvision
+ * ResNets and from H-optimus-0.
+ *
+ * <p>Before the model, each image goes through {@link Builder the configured preprocessing}:
+ * conversion to RGB (grey replicated, alpha dropped), an optional resize of the shorter side
+ * (PIL-exact antialiased bilinear, as torchvision's {@code Resize}), an optional centre crop,
+ * division by 255 and an optional {@link Normalization}.
  *
  * <pre>{@code
  * try (FeatureExtractor backbone = Backbones.bundledDefault()) { ... }
  *
  * FeatureExtractor wrn = Backbones.torchScriptBuilder(Path.of("wide_resnet50.pt"))
  *     .layers("layer2", "layer3").resize(256).centerCrop(224).normalize(Normalization.IMAGENET)
+ *     .build();
+ *
+ * FeatureExtractor vit = Backbones.torchScriptBuilder(Path.of("hoptimus0.pt"))
+ *     .layers("blocks.19", "blocks.29").tokens("blocks.19", 5).tokens("blocks.29", 5)
+ *     .resize(224).centerCrop(224).normalize(Normalization.of(mean, std))
  *     .build();
  * }</pre>
  *
@@ -38,6 +53,21 @@ public final class Backbones {
   static final String BUNDLED_RESOURCE = "/io/patchcore/backbones/" + BUNDLED_FILE;
   static final String BUNDLED_SHA256 = "f68d196192cc493ce31c68ad81c2edff36e5f3b58d10baa257b16097933ec492";
   static final List<String> BUNDLED_LAYERS = List.of("block_6_expand_relu", "block_10_expand_relu");
+  static final String INCEPTION_FILE = "inception_v3_imagenet_features.pt";
+  static final String INCEPTION_SHA256 = "afff2a80c2a2d39b49063287fa1ad26bb62d7acae3a79d4835308369cc78c168";
+  static final List<String> INCEPTION_LAYERS = List.of("mixed2", "mixed5");
+  /** Input side of the build-time output check when no input size, crop or resize is set. */
+  static final int DEFAULT_CHECK_SIZE = 224;
+
+  private static final Bundled MOBILENET = new Bundled(BUNDLED_FILE, BUNDLED_SHA256, BUNDLED_LAYERS);
+  private static final Bundled INCEPTION = new Bundled(INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_LAYERS);
+
+  /** A model vendored as a class-path resource next to this class. */
+  private record Bundled(String file, String sha256, List<String> layers) {
+    String resource() {
+      return "/io/patchcore/backbones/" + file;
+    }
+  }
 
   private Backbones() {}
 
@@ -47,7 +77,8 @@ public final class Backbones {
    * @param modelFile a TorchScript module (saved with {@code torch.jit.save})
    * @param layerNames names of the module's outputs, in order; at least one
    * @throws UncheckedIOException naming the file if it is missing or unreadable
-   * @throws IllegalArgumentException if the file is not a TorchScript module or the names are
+   * @throws IllegalArgumentException if the file is not a TorchScript module, its outputs for a
+   *     224x224 input do not match the names (see {@link Builder#build()}), or the names are
    *     empty, blank or repeated
    */
   public static FeatureExtractor torchScript(Path modelFile, String... layerNames) {
@@ -56,7 +87,7 @@ public final class Backbones {
 
   /** Starts configuring a TorchScript backbone; {@link Builder#layers} must be called. */
   public static Builder torchScriptBuilder(Path modelFile) {
-    return new Builder(Objects.requireNonNull(modelFile, "modelFile"), null);
+    return new Builder(Objects.requireNonNull(modelFile, "modelFile"), null, null);
   }
 
   /**
@@ -72,22 +103,44 @@ public final class Backbones {
 
   /** Starts configuring the {@linkplain #bundledDefault() bundled backbone}, e.g. to add a resize. */
   public static Builder bundledDefaultBuilder() {
-    return new Builder(null, BUNDLED_LAYERS);
+    return new Builder(null, MOBILENET, MOBILENET.layers());
   }
 
   /**
-   * Options of a TorchScript backbone. Defaults: no resize, no crop, {@link Normalization#NONE}.
-   * Not thread-safe; {@link #build()} may be called more than once.
+   * The bundled InceptionV3 backbone: ImageNet features from the same third-party 8-bit export as
+   * the {@linkplain #bundledDefault() default} (see the PROVENANCE.md next to the model resource).
+   * Layers {@code mixed2} (288 channels; 25x25 for a 224x224 input) and {@code mixed5} (768
+   * channels; 12x12 for 224x224). It expects RGB in [0, 1] (the scaling to [-1, 1] happens inside
+   * the model) and images of at least 75x75; by default no resize, crop or normalisation is
+   * applied. Larger than the default (20.5 MB, about 10x the compute).
+   */
+  public static FeatureExtractor inceptionV3() {
+    return inceptionV3Builder().build();
+  }
+
+  /** Starts configuring the {@linkplain #inceptionV3() bundled InceptionV3 backbone}. */
+  public static Builder inceptionV3Builder() {
+    return new Builder(null, INCEPTION, INCEPTION.layers());
+  }
+
+  /**
+   * Options of a TorchScript backbone. Defaults: no resize, no crop, {@link Normalization#NONE},
+   * every layer a 4-D map. Not thread-safe; {@link #build()} may be called more than once.
    */
   public static final class Builder {
-    private final Path modelFile; // null: the bundled model
+    private final Path modelFile; // null: a bundled model
+    private final Bundled bundled; // null: a user's file
     private List<String> layers;
+    private final Map<String, Integer> prefixTokens = new LinkedHashMap<>();
     private int resize = Preprocessing.OFF;
     private int crop = Preprocessing.OFF;
     private Normalization normalization = Normalization.NONE;
+    private int checkHeight; // 0: derived from crop / resize / DEFAULT_CHECK_SIZE
+    private int checkWidth;
 
-    private Builder(Path modelFile, List<String> layers) {
+    private Builder(Path modelFile, Bundled bundled, List<String> layers) {
       this.modelFile = modelFile;
+      this.bundled = bundled;
       this.layers = layers;
     }
 
@@ -146,39 +199,106 @@ public final class Backbones {
     }
 
     /**
-     * Loads the model.
+     * Declares layer {@code layer} a vision transformer's token output {@code (1, T, C)}: the first
+     * {@code prefixTokens} tokens (the class token plus any register tokens; 1 + 4 for H-optimus-0)
+     * are dropped and the remaining {@code N} patch tokens, in row-major order, are laid out as a
+     * {@code C x h x w} map with {@code h * w = N}. The grid is the one a patch stride {@code s}
+     * gives for the model input {@code H x W} ({@code h = H / s}, {@code w = W / s}, rounded down,
+     * or else up); failing that a square grid; anything else is an error naming the model.
      *
-     * @throws IllegalStateException if no layer names were given
+     * @param layer one of the names given to {@link #layers} (checked by {@link #build()})
+     * @param prefixTokens tokens before the patch tokens, 0 or more
+     * @throws IllegalArgumentException if the name is blank or the count negative
+     */
+    public Builder tokens(String layer, int prefixTokens) {
+      Objects.requireNonNull(layer, "layer");
+      if (layer.isBlank()) {
+        throw new IllegalArgumentException("blank token layer name for " + describe());
+      }
+      if (prefixTokens < 0) {
+        throw new IllegalArgumentException("prefix token count of layer '" + layer + "' must be 0 or more, got "
+            + prefixTokens + " for " + describe());
+      }
+      this.prefixTokens.put(layer, prefixTokens);
+      return this;
+    }
+
+    /**
+     * The model input size ({@code height x width}, after resize and crop) used by the output
+     * check of {@link #build()}. Default: the centre crop if set, else the resize if set (a square
+     * image), else 224x224. It neither resizes images nor limits the sizes {@code extract} accepts.
+     *
+     * @throws IllegalArgumentException if a size is not positive
+     */
+    public Builder inputSize(int height, int width) {
+      if (height < 1 || width < 1) {
+        throw new IllegalArgumentException("input size must be positive, got " + height + "x" + width + " (HxW) for "
+            + describe());
+      }
+      this.checkHeight = height;
+      this.checkWidth = width;
+      return this;
+    }
+
+    /**
+     * Loads the model and checks its outputs with one forward pass on a zero image of the
+     * {@linkplain #inputSize input size}.
+     *
+     * @throws IllegalStateException if no layer names were given, or a token layer is not one of
+     *     them
      * @throws UncheckedIOException naming the file if it is missing or unreadable
-     * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module
+     * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module,
+     *     fails on the check input, or its outputs do not match the declared layers (count, dict
+     *     keys, rank, empty maps, token grid)
      */
     public FeatureExtractor build() {
       if (layers == null) {
         throw new IllegalStateException("no layer names given for " + describe() + "; call layers(...)");
       }
+      for (String layer : prefixTokens.keySet()) {
+        if (!layers.contains(layer)) {
+          throw new IllegalStateException("token layer '" + layer + "' is not one of the layers " + layers + " of "
+              + describe());
+        }
+      }
       Preprocessing preprocessing = new Preprocessing(resize, crop, normalization);
+      Map<String, Integer> tokens = Map.copyOf(prefixTokens);
+      String idSuffix = " " + preprocessing + (prefixTokens.isEmpty() ? "" : " tokens" + new TreeMap<>(prefixTokens));
+      int side = crop != Preprocessing.OFF ? crop : resize != Preprocessing.OFF ? resize : DEFAULT_CHECK_SIZE;
+      int height = checkHeight > 0 ? checkHeight : side;
+      int width = checkWidth > 0 ? checkWidth : side;
+      TorchScriptExtractor extractor;
       if (modelFile != null) {
         String sha = ModelFiles.sha256(modelFile);
-        String id = modelFile.getFileName() + ":" + sha + " " + preprocessing;
-        return TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, preprocessing);
+        String id = modelFile.getFileName() + ":" + sha + idSuffix;
+        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing);
+      } else {
+        extractor = loadBundled(preprocessing, tokens, idSuffix);
       }
+      extractor.checkOutputs(height, width);
+      return extractor;
+    }
+
+    private TorchScriptExtractor loadBundled(Preprocessing preprocessing, Map<String, Integer> tokens,
+        String idSuffix) {
       Path dir = null;
       try {
         dir = Files.createTempDirectory("patchcore-backbone");
-        Path file = dir.resolve(BUNDLED_FILE);
-        ModelFiles.copyResource(BUNDLED_RESOURCE, BUNDLED_SHA256, file);
+        Path file = dir.resolve(bundled.file());
+        ModelFiles.copyResource(bundled.resource(), bundled.sha256(), file);
         // libtorch reads the whole module at load time; the copy is not needed afterwards
-        return TorchScriptExtractor.load(file, "bundled " + BUNDLED_FILE, BUNDLED_FILE + ":" + BUNDLED_SHA256 + " " + preprocessing,
-            layers, preprocessing);
+        return TorchScriptExtractor.load(file, "bundled " + bundled.file(),
+            bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing);
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + BUNDLED_FILE, e);
+        throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + bundled.file(),
+            e);
       } finally {
         ModelFiles.deleteQuietly(dir);
       }
     }
 
     private String describe() {
-      return modelFile == null ? "the bundled model " + BUNDLED_FILE : "TorchScript model " + modelFile;
+      return modelFile == null ? "the bundled model " + bundled.file() : "TorchScript model " + modelFile;
     }
   }
 }

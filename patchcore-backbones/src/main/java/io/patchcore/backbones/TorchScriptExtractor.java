@@ -7,7 +7,6 @@ import ai.djl.inference.Predictor;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
@@ -15,14 +14,13 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMap;
 import io.patchcore.FeatureMaps;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -31,8 +29,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A TorchScript module run by DJL's PyTorch engine on the CPU. Its forward takes one float tensor
- * {@code (1, 3, H, W)} and returns a tuple or list of 4-D maps {@code (1, C, h, w)}, named by
- * position.
+ * {@code (1, 3, H, W)} and returns a tuple or list of outputs named by position, or a dict selected
+ * by key: 4-D maps {@code (1, C, h, w)}, or tokens {@code (1, T, C)} for layers declared as tokens
+ * (see {@link ModelOutputs}).
  *
  * <p>Thread-safe: each call borrows a {@link Predictor} from a small pool (one is created when
  * none is idle) and does all its tensor work in its own {@link NDManager}, closed before the call
@@ -52,17 +51,19 @@ final class TorchScriptExtractor implements FeatureExtractor {
   private final String source;
   private final String id;
   private final List<String> layerNames;
+  private final ModelOutputs outputs;
   private final Preprocessing preprocessing;
   private final ZooModel<NDList, NDList> model;
   private final ConcurrentLinkedDeque<Predictor<NDList, NDList>> idle = new ConcurrentLinkedDeque<>();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lock
 
-  private TorchScriptExtractor(String source, String id, List<String> layerNames, Preprocessing preprocessing,
-      ZooModel<NDList, NDList> model) {
+  private TorchScriptExtractor(String source, String id, List<String> layerNames, Map<String, Integer> prefixTokens,
+      Preprocessing preprocessing, ZooModel<NDList, NDList> model) {
     this.source = source;
     this.id = id;
-    this.layerNames = layerNames;
+    this.layerNames = List.copyOf(layerNames);
+    this.outputs = new ModelOutputs(source, layerNames, prefixTokens);
     this.preprocessing = preprocessing;
     this.model = model;
   }
@@ -78,11 +79,12 @@ final class TorchScriptExtractor implements FeatureExtractor {
    *
    * @param source how errors name the model (its path, or the bundled resource)
    * @param id the value of {@link #id()}
+   * @param prefixTokens the layers that are token outputs, with their prefix token counts
    * @throws UncheckedIOException naming the file if it cannot be read
    * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module
    */
   static TorchScriptExtractor load(Path file, String source, String id, List<String> layerNames,
-      Preprocessing preprocessing) {
+      Map<String, Integer> prefixTokens, Preprocessing preprocessing) {
     long start = System.nanoTime();
     Criteria<NDList, NDList> criteria = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
@@ -104,7 +106,27 @@ final class TorchScriptExtractor implements FeatureExtractor {
     }
     LOG.debug("loaded TorchScript model {} (layers {}, {}) in {} ms", source, layerNames, preprocessing,
         (System.nanoTime() - start) / 1_000_000);
-    return new TorchScriptExtractor(source, id, layerNames, preprocessing, model);
+    return new TorchScriptExtractor(source, id, layerNames, prefixTokens, preprocessing, model);
+  }
+
+  /**
+   * Runs the model once on a zero input of {@code height x width} and checks its outputs against
+   * the declared layers; on failure closes this extractor.
+   *
+   * @throws IllegalArgumentException naming the model if the forward pass fails or the outputs do
+   *     not match the layers
+   */
+  void checkOutputs(int height, int width) {
+    try {
+      run(new Preprocessing.Chw(height, width, new float[3 * height * width]));
+    } catch (IllegalArgumentException e) {
+      close();
+      throw new IllegalArgumentException(e.getMessage() + " (found by the check at build time, on a zero input of "
+          + height + "x" + width + " (HxW); Builder.inputSize sets that size)", e);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
   }
 
   @Override
@@ -144,36 +166,13 @@ final class TorchScriptExtractor implements FeatureExtractor {
               + input.height + ", " + input.width + "): " + e.getMessage(), e);
         }
         out.attach(manager);
-        return toFeatureMaps(out, input.height, input.width);
+        return outputs.toFeatureMaps(out, input.height, input.width);
       } finally {
         idle.offerFirst(predictor);
       }
     } finally {
       lock.readLock().unlock();
     }
-  }
-
-  private FeatureMaps toFeatureMaps(NDList out, int height, int width) {
-    if (out.size() != layerNames.size()) {
-      throw new IllegalArgumentException("TorchScript model " + source + " returned " + out.size()
-          + " output(s), but " + layerNames.size() + " layer name(s) were given " + layerNames
-          + "; the names map to the model's outputs by position");
-    }
-    List<FeatureMap> maps = new ArrayList<>(out.size());
-    for (int i = 0; i < out.size(); i++) {
-      NDArray a = out.get(i);
-      Shape s = a.getShape();
-      if (s.dimension() != 4 || s.get(0) != 1 || s.size() == 0) {
-        throw new IllegalArgumentException("output " + i + " ('" + layerNames.get(i) + "') of TorchScript model "
-            + source + " has shape " + s + "; expected a 4-D map (1, C, H, W)");
-      }
-      if (a.getDataType() != DataType.FLOAT32) {
-        a = a.toType(DataType.FLOAT32, false);
-      }
-      maps.add(FeatureMap.adopt(layerNames.get(i), Math.toIntExact(s.get(1)), Math.toIntExact(s.get(2)),
-          Math.toIntExact(s.get(3)), a.toFloatArray()));
-    }
-    return new FeatureMaps(height, width, maps);
   }
 
   private void ensureOpen() {

@@ -1,0 +1,41 @@
+package io.patchcore.backbones;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.patchcore.FeatureExtractor;
+import io.patchcore.FeatureMap;
+import io.patchcore.FeatureMaps;
+import org.junit.jupiter.api.Test;
+
+/** The bundled InceptionV3 features. */
+class InceptionV3Test {
+
+  @Test
+  void loadsAndGivesMixed2AndMixed5() {
+    try (FeatureExtractor fe = Backbones.inceptionV3()) {
+      assertThat(fe.layerNames()).containsExactly("mixed2", "mixed5");
+      assertThat(fe.id()).isEqualTo("inception_v3_imagenet_features.pt:" + Backbones.INCEPTION_SHA256
+          + " Preprocessing[resize=off, crop=off, Normalization[none]]");
+      FeatureMaps maps = fe.extract(TestImages.read("ihc.png").getSubimage(0, 0, 224, 224));
+      FeatureMap m2 = maps.layer("mixed2");
+      FeatureMap m5 = maps.layer("mixed5");
+      assertThat(new int[] {m2.channels(), m2.height(), m2.width()}).containsExactly(288, 25, 25);
+      assertThat(new int[] {m5.channels(), m5.height(), m5.width()}).containsExactly(768, 12, 12);
+      float max = 0;
+      for (float v : m5.toArray()) {
+        assertThat(Float.isFinite(v)).isTrue();
+        max = Math.max(max, v);
+      }
+      assertThat(max).isGreaterThan(0f); // ReLU features of a real image are not all zero
+    }
+  }
+
+  @Test
+  void smallestSupportedSize() {
+    try (FeatureExtractor fe = Backbones.inceptionV3Builder().inputSize(75, 75).resize(75).centerCrop(75).build()) {
+      FeatureMaps maps = fe.extract(TestImages.read("chelsea.png"));
+      assertThat(maps.layer("mixed2").height()).isEqualTo(7);
+      assertThat(maps.layer("mixed5").height()).isEqualTo(3);
+    }
+  }
+}
