@@ -71,6 +71,147 @@ public final class Backbones {
 
   private Backbones() {}
 
+  private static final String KIND = "kind";
+  private static final String PATH = "path";
+  private static final String LAYERS = "layers";
+  private static final String TOKENS = "tokens";
+  private static final String RESIZE = "resize";
+  private static final String CROP = "crop";
+  private static final String NORMALIZE = "normalize";
+  private static final String MEAN = "mean";
+  private static final String STD = "std";
+  private static final String INPUT_SIZE = "inputSize";
+  private static final String DEVICE = "device";
+  private static final String ID = "id";
+
+  /**
+   * Rebuilds a backbone from its {@link FeatureExtractor#configuration()} (as saved in model files
+   * and returned by {@code PatchCoreModel.backboneConfiguration}). Keys: {@code kind}
+   * ({@code default}, {@code inception} or {@code torchscript}), {@code path} (TorchScript file),
+   * {@code layers} (comma-separated), {@code tokens} ({@code layer=prefixTokens,...}),
+   * {@code resize}, {@code crop}, {@code normalize} ({@code none}, {@code imagenet}, {@code he} or
+   * {@code custom} with {@code mean} and {@code std} as three comma-separated numbers),
+   * {@code inputSize} ({@code HxW}) and {@code device} ({@code cpu}). An {@code id} entry is
+   * ignored here (loading a model checks it).
+   *
+   * @throws IllegalArgumentException naming the key and value that are missing or invalid
+   */
+  public static FeatureExtractor fromConfiguration(Map<String, String> configuration) {
+    Map<String, String> c = new TreeMap<>(Objects.requireNonNull(configuration, "configuration"));
+    c.remove(ID);
+    String kind = c.remove(KIND);
+    Builder b;
+    if ("default".equals(kind)) {
+      b = bundledDefaultBuilder();
+    } else if ("inception".equals(kind)) {
+      b = inceptionV3Builder();
+    } else if ("torchscript".equals(kind)) {
+      String path = c.remove(PATH);
+      if (path == null) {
+        throw new IllegalArgumentException("backbone configuration of kind torchscript needs a 'path'");
+      }
+      b = torchScriptBuilder(Path.of(path));
+    } else {
+      throw new IllegalArgumentException("backbone configuration 'kind' must be default, inception or torchscript, got "
+          + (kind == null ? "nothing" : "'" + kind + "'"));
+    }
+    String layers = c.remove(LAYERS);
+    if (layers != null) {
+      b.layers(layers.split(",", -1));
+    }
+    String tokens = c.remove(TOKENS);
+    if (tokens != null) {
+      for (String t : tokens.split(",", -1)) {
+        int eq = t.lastIndexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("backbone configuration 'tokens' must be layer=count,..., got '" + tokens
+              + "'");
+        }
+        b.tokens(t.substring(0, eq), positive(TOKENS, t.substring(eq + 1), 0));
+      }
+    }
+    String resize = c.remove(RESIZE);
+    if (resize != null) {
+      b.resize(positive(RESIZE, resize, 1));
+    }
+    String crop = c.remove(CROP);
+    if (crop != null) {
+      b.centerCrop(positive(CROP, crop, 1));
+    }
+    String norm = c.remove(NORMALIZE);
+    String mean = c.remove(MEAN);
+    String std = c.remove(STD);
+    if (norm != null) {
+      switch (norm) {
+        case "none":
+          break;
+        case "imagenet":
+          b.normalize(Normalization.IMAGENET);
+          break;
+        case "he":
+          b.normalize(Normalization.HNE);
+          break;
+        case "custom":
+          b.normalize(Normalization.of(triple(MEAN, mean), triple(STD, std)));
+          break;
+        default:
+          throw new IllegalArgumentException(
+              "backbone configuration 'normalize' must be none, imagenet, he or custom, got '" + norm + "'");
+      }
+    }
+    String size = c.remove(INPUT_SIZE);
+    if (size != null) {
+      String[] hw = size.split("x", -1);
+      if (hw.length != 2) {
+        throw new IllegalArgumentException("backbone configuration 'inputSize' must be HxW, got '" + size + "'");
+      }
+      b.inputSize(positive(INPUT_SIZE, hw[0], 1), positive(INPUT_SIZE, hw[1], 1));
+    }
+    String device = c.remove(DEVICE);
+    if (device != null && !device.equals("cpu")) {
+      if (device.equals("gpu")) {
+        org.slf4j.LoggerFactory.getLogger(Backbones.class).warn(
+            "feature extraction runs on the CPU in this build; device 'gpu' applies to the k-NN compute only");
+      } else {
+        throw new IllegalArgumentException("backbone configuration 'device' must be cpu or gpu, got '" + device + "'");
+      }
+    }
+    if (!c.isEmpty()) {
+      throw new IllegalArgumentException("unknown backbone configuration keys " + c.keySet());
+    }
+    return b.build();
+  }
+
+  private static int positive(String key, String value, int min) {
+    try {
+      int v = Integer.parseInt(value.trim());
+      if (v >= min) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // fall through
+    }
+    throw new IllegalArgumentException("backbone configuration '" + key + "' must be an integer >= " + min + ", got '"
+        + value + "'");
+  }
+
+  private static float[] triple(String key, String value) {
+    String[] parts = value == null ? new String[0] : value.split(",", -1);
+    if (parts.length != 3) {
+      throw new IllegalArgumentException("backbone configuration '" + key + "' must be three comma-separated numbers, got "
+          + (value == null ? "nothing" : "'" + value + "'"));
+    }
+    float[] out = new float[3];
+    for (int i = 0; i < 3; i++) {
+      try {
+        out[i] = Float.parseFloat(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("backbone configuration '" + key + "' has a bad number '" + parts[i] + "'");
+      }
+    }
+    return out;
+  }
+
   /**
    * Loads a TorchScript backbone with no preprocessing beyond RGB in [0, 1].
    *
@@ -276,7 +417,53 @@ public final class Backbones {
         extractor = loadBundled(preprocessing, tokens, idSuffix);
       }
       extractor.checkOutputs(height, width);
-      return extractor;
+      return extractor.describedBy(configuration());
+    }
+
+    /** The configuration {@link Backbones#fromConfiguration} rebuilds this backbone from. */
+    private Map<String, String> configuration() {
+      Map<String, String> c = new TreeMap<>();
+      if (modelFile != null) {
+        c.put(KIND, "torchscript");
+        c.put(PATH, modelFile.toAbsolutePath().normalize().toString());
+      } else {
+        c.put(KIND, bundled == INCEPTION ? "inception" : "default");
+      }
+      c.put(LAYERS, String.join(",", layers));
+      if (!prefixTokens.isEmpty()) {
+        StringBuilder t = new StringBuilder();
+        prefixTokens.forEach((k, v) -> t.append(t.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        c.put(TOKENS, t.toString());
+      }
+      if (resize != Preprocessing.OFF) {
+        c.put(RESIZE, Integer.toString(resize));
+      }
+      if (crop != Preprocessing.OFF) {
+        c.put(CROP, Integer.toString(crop));
+      }
+      if (normalization.equals(Normalization.NONE)) {
+        c.put(NORMALIZE, "none");
+      } else if (normalization.equals(Normalization.IMAGENET)) {
+        c.put(NORMALIZE, "imagenet");
+      } else if (normalization.equals(Normalization.HNE)) {
+        c.put(NORMALIZE, "he");
+      } else {
+        c.put(NORMALIZE, "custom");
+        c.put(MEAN, floats(normalization.mean()));
+        c.put(STD, floats(normalization.std()));
+      }
+      if (checkHeight > 0) {
+        c.put(INPUT_SIZE, checkHeight + "x" + checkWidth);
+      }
+      return c;
+    }
+
+    private static String floats(float[] v) {
+      StringBuilder b = new StringBuilder();
+      for (float f : v) {
+        b.append(b.length() == 0 ? "" : ",").append(f);
+      }
+      return b.toString();
     }
 
     private TorchScriptExtractor loadBundled(Preprocessing preprocessing, Map<String, Integer> tokens,

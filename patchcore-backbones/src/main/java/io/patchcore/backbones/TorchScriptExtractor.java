@@ -129,6 +129,19 @@ final class TorchScriptExtractor implements FeatureExtractor {
     }
   }
 
+  private volatile Map<String, String> configuration = Map.of();
+
+  /** Records how this extractor was built (see {@link Backbones#fromConfiguration}). */
+  TorchScriptExtractor describedBy(Map<String, String> configuration) {
+    this.configuration = Map.copyOf(configuration);
+    return this;
+  }
+
+  @Override
+  public Map<String, String> configuration() {
+    return configuration;
+  }
+
   @Override
   public String id() {
     return id;

@@ -206,4 +206,32 @@ class BackbonesTest {
         .hasMessageContaining("mobilenet_v2_imagenet_features.pt")
         .hasMessageContaining("(1, 3, 3, 3)");
   }
+
+  @Test
+  void configuration_rebuildsTheSameBackbone(@TempDir Path dir) throws IOException {
+    Path file = copyOfBundledModel(dir);
+    try (FeatureExtractor a = Backbones.torchScriptBuilder(file).layers("x", "y").resize(256).centerCrop(224)
+        .normalize(Normalization.of(new float[] {0.5f, 0.4f, 0.3f}, new float[] {0.2f, 0.2f, 0.25f})).build();
+        FeatureExtractor b = Backbones.fromConfiguration(a.configuration())) {
+      assertThat(a.configuration()).containsEntry("kind", "torchscript").containsEntry("layers", "x,y")
+          .containsEntry("resize", "256").containsEntry("crop", "224").containsEntry("normalize", "custom");
+      assertThat(b.id()).isEqualTo(a.id());
+      assertThat(b.configuration()).isEqualTo(a.configuration());
+    }
+    try (FeatureExtractor c = Backbones.fromConfiguration(bundled.configuration())) {
+      assertThat(c.id()).isEqualTo(bundled.id());
+    }
+  }
+
+  @Test
+  void fromConfiguration_badValues() {
+    assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "vgg")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'vgg'");
+    assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "default", "resize", "-3")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'resize'").hasMessageContaining("-3");
+    assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "default", "colour", "red")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("colour");
+    assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "torchscript")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'path'");
+  }
 }
