@@ -42,6 +42,18 @@ public final class Npy {
     }
   }
 
+  /** Reads the test class-path resource {@code resourcePath} (absolute, e.g. {@code "/dir/x.npy"}). */
+  public static Npy read(String resourcePath) {
+    try (InputStream in = Npy.class.getResourceAsStream(resourcePath)) {
+      if (in == null) {
+        throw new IllegalStateException("npy file missing from test resources: " + resourcePath);
+      }
+      return parse(in.readAllBytes(), resourcePath);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static Npy parse(byte[] bytes, String what) {
     if (bytes.length < 10 || (bytes[0] & 0xff) != 0x93 || bytes[1] != 'N') {
       throw new IllegalArgumentException(what + " is not an .npy file");
