@@ -1,0 +1,66 @@
+package io.patchcore.eval;
+
+import io.patchcore.FeatureExtractor;
+import io.patchcore.PatchCore;
+import io.patchcore.PatchCoreModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code patchcore fit DATA --out MODEL}: fits on the training images and saves the model. */
+@Command(name = "fit", mixinStandardHelpOptions = true,
+    description = "Fit PatchCore on DATA's training images (train/gt, train/good, or a plain folder) and save "
+        + "the model.")
+final class FitCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DATA", description = "Dataset folder or plain folder of images.")
+  Path data;
+
+  @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Model file to write.")
+  Path out;
+
+  @Mixin
+  BackboneOptions backbone;
+
+  @Mixin
+  PatchCoreOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    java.util.Map<String, String> conf;
+    try {
+      conf = backbone.configuration();
+      options.build(null, null, options.patchSize, options.coreset, options.neighbours, (s, d, t) -> {});
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new Cli.UsageException(e.getMessage());
+    }
+    List<Sample> train = Inputs.training(data);
+    var err = spec.commandLine().getErr();
+    var out = spec.commandLine().getOut();
+    List<Sample> failed = new ArrayList<>();
+    ConsoleProgress progress = new ConsoleProgress();
+    try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
+      PatchCore pc = options.build(bb, backbone.layers, options.patchSize, options.coreset,
+          options.neighbours, progress);
+      try (PatchCoreModel model = pc.fit(Inputs.readable(train, err, failed))) {
+        model.save(this.out);
+        out.printf("fitted %s on %d of %d images: memory bank %d x %d of %d patches -> %s%n", pc, train.size()
+            - failed.size(), train.size(), model.bankSize(), model.dimension(), model.candidateSize(), this.out);
+      }
+    }
+    if (!failed.isEmpty()) {
+      err.println("patchcore: " + failed.size() + " of " + train.size() + " training images could not be read");
+      return Cli.PARTIAL;
+    }
+    return Cli.OK;
+  }
+}

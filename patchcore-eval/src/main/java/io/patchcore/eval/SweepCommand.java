@@ -1,0 +1,228 @@
+package io.patchcore.eval;
+
+import io.patchcore.AnomalyResult;
+import io.patchcore.FeatureExtractor;
+import io.patchcore.FeatureMaps;
+import io.patchcore.PatchCore;
+import io.patchcore.PatchCoreModel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code patchcore sweep DATA --out DIR --coreset ... --patch-size ... --neighbours ...}: fits and
+ * scores every combination, extracting the backbone features of every image only once.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true,
+    description = "Evaluate every combination of --coreset, --patch-size and --neighbours on DATA (features are "
+        + "extracted once and reused). Writes sweep.csv, AUROC plots per parameter, and the full report of the best "
+        + "combination.")
+final class SweepCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "DATA", description = "Dataset folder with labelled test images.")
+  Path data;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+  Path out;
+
+  @Option(names = "--coreset", split = ",", paramLabel = "F,F", description = "Coreset fractions (default: 0.1).")
+  List<Double> coresets;
+
+  @Option(names = "--patch-size", split = ",", paramLabel = "P,P", description = "Patch sizes (default: 3).")
+  List<Integer> patchSizes;
+
+  @Option(names = "--neighbours", split = ",", paramLabel = "K,K", description = "Neighbour counts (default: 1).")
+  List<Integer> neighbours;
+
+  @Mixin
+  BackboneOptions backbone;
+
+  @Mixin
+  SharedOptions options;
+
+  /** The PatchCore options of fit, minus the swept ones. */
+  static final class SharedOptions {
+    @Option(names = "--stride", description = "Patch stride (default: ${DEFAULT-VALUE}).")
+    int stride = 1;
+
+    @Option(names = "--pretrain-dim", description = "Per-layer pooled dimension (default: ${DEFAULT-VALUE}).")
+    int pretrainDim = 1024;
+
+    @Option(names = "--target-dim", description = "Feature dimension (default: ${DEFAULT-VALUE}).")
+    int targetDim = 1024;
+
+    @Option(names = "--sampler", description = "identity, random, approx-greedy or greedy (default: ${DEFAULT-VALUE}).")
+    String sampler = "approx-greedy";
+
+    @Option(names = "--scoring", description = "max or reweighted (default: ${DEFAULT-VALUE}).")
+    String scoring = "max";
+
+    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--threads", description = "Worker threads (default: available processors).")
+    Integer threads;
+
+    PatchCoreOptions with() {
+      PatchCoreOptions o = new PatchCoreOptions();
+      o.stride = stride;
+      o.pretrainDim = pretrainDim;
+      o.targetDim = targetDim;
+      o.sampler = sampler;
+      o.scoring = scoring;
+      o.seed = seed;
+      o.threads = threads;
+      return o;
+    }
+  }
+
+  private record Combination(double coreset, int patchSize, int k) {}
+
+  private record Features(Sample sample, FeatureMaps maps, String error) {}
+
+  @Override
+  public Integer call() throws Exception {
+    List<Double> cs = coresets == null ? List.of(0.1) : coresets;
+    List<Integer> ps = patchSizes == null ? List.of(3) : patchSizes;
+    List<Integer> ks = neighbours == null ? List.of(1) : neighbours;
+    PatchCoreOptions pco = options.with();
+    Map<String, String> conf;
+    List<Combination> combos = new ArrayList<>();
+    try {
+      conf = backbone.configuration();
+      for (double c : cs) {
+        for (int p : ps) {
+          for (int k : ks) {
+            pco.build(null, null, p, c, k, (s, d, t) -> {});
+            combos.add(new Combination(c, p, k));
+          }
+        }
+      }
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new Cli.UsageException(e.getMessage());
+    }
+    Dataset dataset = Inputs.dataset(data);
+    var w = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    List<FeatureMaps> train = new ArrayList<>();
+    List<Features> test = new ArrayList<>();
+    try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
+      ConsoleProgress progress = new ConsoleProgress();
+      int done = 0;
+      int total = dataset.train().size() + dataset.test().size();
+      for (Sample s : dataset.train()) {
+        try {
+          train.add(bb.extract(s.path()));
+        } catch (RuntimeException e) {
+          err.println("patchcore: skipped training image " + s.path() + ": " + Cli.oneLine(e));
+        }
+        progress.onProgress("extract", ++done, total);
+      }
+      for (Sample s : dataset.test()) {
+        try {
+          test.add(new Features(s, bb.extract(s.path()), null));
+        } catch (RuntimeException e) {
+          test.add(new Features(s, null, Cli.oneLine(e)));
+        }
+        progress.onProgress("extract", ++done, total);
+      }
+      if (train.isEmpty()) {
+        throw new IOException("no training image of " + data + " could be read");
+      }
+      List<String> rows = new ArrayList<>();
+      rows.add("coreset,patch_size,neighbours,bank_rows,instance_auroc,ap,fpr95");
+      double[] aurocs = new double[combos.size()];
+      int best = 0;
+      for (int i = 0; i < combos.size(); i++) {
+        Combination c = combos.get(i);
+        PatchCore pc = pco.build(null, backbone.layers, c.patchSize(), c.coreset(), c.k(), (s, d, t) -> {});
+        try (PatchCoreModel model = pc.fitFeatures(train)) {
+          List<ScoredSample> scored = score(model, dataset.name(), test, false);
+          DatasetResult r = EvaluationReport.builder(scored).build().results().get(0);
+          aurocs[i] = r.instanceAuroc();
+          rows.add(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%s", c.coreset(), c.patchSize(), c.k(),
+              model.bankSize(), num(r.instanceAuroc()), num(r.averagePrecision()), num(r.fpr95())));
+          w.printf(Locale.ROOT, "coreset %s, patch size %d, k %d: image AUROC %s%n", c.coreset(), c.patchSize(), c.k(),
+              EvaluateCommand.fmt(r.instanceAuroc()));
+          if (!Double.isNaN(aurocs[i]) && (Double.isNaN(aurocs[best]) || aurocs[i] > aurocs[best])) {
+            best = i;
+          }
+        }
+      }
+      String csv = String.join("\n", rows) + "\n";
+      AtomicFiles.write(out.resolve("sweep.csv"), o -> o.write(csv.getBytes(StandardCharsets.UTF_8)));
+      plot("coreset", combos, aurocs, Combination::coreset);
+      plot("patch_size", combos, aurocs, c -> c.patchSize());
+      plot("neighbours", combos, aurocs, c -> c.k());
+      Combination b = combos.get(best);
+      w.printf(Locale.ROOT, "best: coreset %s, patch size %d, k %d (image AUROC %s); its report follows%n", b.coreset(),
+          b.patchSize(), b.k(), EvaluateCommand.fmt(aurocs[best]));
+      PatchCore pc = pco.build(null, backbone.layers, b.patchSize(), b.coreset(), b.k(), (s, d, t) -> {});
+      try (PatchCoreModel model = pc.fitFeatures(train)) {
+        List<ScoredSample> scored = score(model, dataset.name(), test, true);
+        return EvaluateCommand.report(spec, scored, String.format(Locale.ROOT,
+            "PatchCore sweep on %s: best of %d (coreset %s, patch size %d, k %d)", dataset.name(), combos.size(),
+            b.coreset(), b.patchSize(), b.k()), conf, 5, out);
+      }
+    }
+  }
+
+  private static String num(double v) {
+    return Double.isNaN(v) ? "" : Double.toString(v);
+  }
+
+  /** AUROC against one parameter: the best AUROC over the other parameters at each value. */
+  private void plot(String name, List<Combination> combos, double[] aurocs,
+      java.util.function.ToDoubleFunction<Combination> param) throws IOException {
+    Map<Double, Double> bestAt = new LinkedHashMap<>();
+    for (int i = 0; i < combos.size(); i++) {
+      double v = param.applyAsDouble(combos.get(i));
+      if (!Double.isNaN(aurocs[i])) {
+        bestAt.merge(v, aurocs[i], Math::max);
+      }
+    }
+    if (bestAt.size() < 2) {
+      return;
+    }
+    double[] values = bestAt.keySet().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double[] ys = new double[values.length];
+    for (int i = 0; i < values.length; i++) {
+      ys[i] = bestAt.get(values[i]);
+    }
+    EvaluationReport.writeSweepPlot(out.resolve("plots").resolve("sweep-" + name + ".png"), name, values, ys);
+  }
+
+  private static List<ScoredSample> score(PatchCoreModel model, String dataset, List<Features> test, boolean maps) {
+    List<ScoredSample> out = new ArrayList<>();
+    for (Features f : test) {
+      if (f.error() != null) {
+        out.add(ScoredSample.failed(dataset, f.sample(), f.error()));
+        continue;
+      }
+      try {
+        AnomalyResult r = model.scoreFeatures(f.maps());
+        out.add(maps ? ScoredSample.scored(dataset, f.sample(), r)
+            : new ScoredSample(dataset, f.sample(), java.util.OptionalDouble.of(r.score()), Optional.empty(),
+                Optional.empty()));
+      } catch (RuntimeException e) {
+        out.add(ScoredSample.failed(dataset, f.sample(), Cli.oneLine(e)));
+      }
+    }
+    return out;
+  }
+}
