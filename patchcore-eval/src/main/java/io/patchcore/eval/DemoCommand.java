@@ -55,8 +55,8 @@ final class DemoCommand implements Callable<Integer> {
               s.sample().label().isPresent() ? Integer.toString(s.sample().label().getAsInt()) : "",
               s.isScored() ? String.format(Locale.ROOT, "%.4f", s.score().getAsDouble()) : s.error().orElse(""));
         }
-        int code = EvaluateCommand.report(spec, scored, "PatchCore demo (bundled IHC tiles vs synthetic imitations)",
-            backbone.configuration(), 3, out);
+        int code = EvaluateCommand.report(spec, scored, EvaluationReport.builder(scored).topK(3)
+            .title("PatchCore demo (bundled IHC tiles vs synthetic imitations)"), backbone.configuration(), out);
         return failed.isEmpty() ? code : Cli.PARTIAL;
       }
     }

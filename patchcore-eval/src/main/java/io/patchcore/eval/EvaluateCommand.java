@@ -42,15 +42,17 @@ final class EvaluateCommand implements Callable<Integer> {
     try (FeatureExtractor bb = Inputs.backboneOf(model); PatchCoreModel m = PatchCoreModel.load(model, bb)) {
       scored = Inputs.score(m, dataset.name(), dataset.test(), true, new ConsoleProgress());
     }
-    return report(spec, scored, "PatchCore evaluation of " + model.getFileName() + " on " + dataset.name(), backbone,
-        topK, out);
+    return report(spec, scored, EvaluationReport.builder(scored).topK(topK)
+        .title("PatchCore evaluation of " + model.getFileName() + " on " + dataset.name()), backbone, out);
   }
 
-  /** Writes the report of {@code scored} into {@code out} and prints its results; the exit code. */
-  static int report(CommandSpec spec, List<ScoredSample> scored, String title, Map<String, String> backbone, int topK,
-      Path out) throws java.io.IOException {
-    EvaluationReport report = EvaluationReport.builder(scored).title(title).topK(topK)
-        .mapGeometry(intOf(backbone, "resize"), intOf(backbone, "crop")).build();
+  /**
+   * Writes the report of {@code scored} into {@code out} (maps laid over the part of each image the
+   * backbone saw) and prints its results; returns the exit code.
+   */
+  static int report(CommandSpec spec, List<ScoredSample> scored, EvaluationReport.Builder builder,
+      Map<String, String> backbone, Path out) throws java.io.IOException {
+    EvaluationReport report = builder.mapGeometry(intOf(backbone, "resize"), intOf(backbone, "crop")).build();
     report.write(out);
     var w = spec.commandLine().getOut();
     for (DatasetResult r : report.results()) {

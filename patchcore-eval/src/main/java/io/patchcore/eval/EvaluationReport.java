@@ -98,7 +98,7 @@ public final class EvaluationReport {
   private final double threshold;
   private final int resize;
   private final int crop;
-  private final Sweep sweep;
+  private final List<Sweep> sweeps;
   private List<DatasetResult> results;
 
   private record Sweep(String parameter, double[] values, double[] aurocs) {}
@@ -109,7 +109,7 @@ public final class EvaluationReport {
     this.threshold = b.threshold;
     this.resize = b.resize;
     this.crop = b.crop;
-    this.sweep = b.sweep;
+    this.sweeps = List.copyOf(b.sweeps);
     Map<String, ScoredSample> seen = new HashMap<>();
     Map<String, List<ScoredSample>> groups = new LinkedHashMap<>();
     for (ScoredSample s : b.samples) {
@@ -234,13 +234,15 @@ public final class EvaluationReport {
       Charts.writeRoc(rocPng, "ROC", curves);
       written.add(rocPng);
     }
-    Path sweepPng = null;
-    if (sweep != null) {
-      sweepPng = out.resolve("plots/sweep.png");
-      Charts.writeSweep(sweepPng, sweep.parameter(), sweep.values(), sweep.aurocs());
-      written.add(sweepPng);
+    List<String> sweepPngs = new ArrayList<>();
+    Map<String, String> sweepNames = safeNames(sweeps.stream().map(Sweep::parameter).toList());
+    for (Sweep sw : sweeps) {
+      String rel = sweeps.size() == 1 ? "plots/sweep.png" : "plots/sweep-" + sweepNames.get(sw.parameter()) + ".png";
+      Charts.writeSweep(out.resolve(rel), sw.parameter(), sw.values(), sw.aurocs());
+      written.add(out.resolve(rel));
+      sweepPngs.add(rel);
     }
-    html.plots(rocPng == null ? null : "plots/roc.png", sweepPng == null ? null : "plots/sweep.png");
+    html.plots(rocPng == null ? null : "plots/roc.png", sweepPngs);
 
     for (Map.Entry<String, List<ScoredSample>> e : byDataset.entrySet()) {
       String name = e.getKey();
@@ -303,8 +305,9 @@ public final class EvaluationReport {
       }
     }
     html.failures(samples);
-    html.sweepTable(sweep == null ? null : sweep.parameter(),
-        sweep == null ? null : sweep.values(), sweep == null ? null : sweep.aurocs());
+    for (Sweep sw : sweeps) {
+      html.sweepTable(sw.parameter(), sw.values(), sw.aurocs());
+    }
     Path page = out.resolve("report.html");
     byte[] bytes = html.finish().getBytes(StandardCharsets.UTF_8);
     AtomicFiles.write(page, o -> o.write(bytes));
@@ -639,7 +642,7 @@ public final class EvaluationReport {
     private double threshold = Double.NaN;
     private int resize;
     private int crop;
-    private Sweep sweep;
+    private final List<Sweep> sweeps = new ArrayList<>();
 
     private Builder(List<ScoredSample> samples) {
       this.samples = List.copyOf(Objects.requireNonNull(samples, "samples"));
@@ -691,9 +694,12 @@ public final class EvaluationReport {
 
     /**
      * Adds a plot and a table of AUROC against a swept parameter; see {@link #writeSweepPlot}.
+     * May be called once per parameter (a second call for the same parameter replaces the first).
      */
     public Builder sweep(String parameter, double[] values, double[] aurocs) {
-      this.sweep = checkSweep(parameter, values, aurocs);
+      Sweep s = checkSweep(parameter, values, aurocs);
+      sweeps.removeIf(old -> old.parameter().equals(s.parameter()));
+      sweeps.add(s);
       return this;
     }
 
@@ -754,12 +760,12 @@ public final class EvaluationReport {
       b.append("</table>\n");
     }
 
-    void plots(String roc, String sweep) {
+    void plots(String roc, List<String> sweepPlots) {
       if (roc != null) {
         image(roc, "ROC curves");
       }
-      if (sweep != null) {
-        image(sweep, "AUROC against the swept parameter");
+      for (String sweep : sweepPlots) {
+        image(sweep, "AUROC against a swept parameter");
       }
     }
 

@@ -166,18 +166,26 @@ final class SweepCommand implements Callable<Integer> {
       }
       String csv = String.join("\n", rows) + "\n";
       AtomicFiles.write(out.resolve("sweep.csv"), o -> o.write(csv.getBytes(StandardCharsets.UTF_8)));
-      plot("coreset", combos, aurocs, Combination::coreset);
-      plot("patch_size", combos, aurocs, c -> c.patchSize());
-      plot("neighbours", combos, aurocs, c -> c.k());
+      List<double[][]> curves = new ArrayList<>();
+      List<String> names = List.of("coreset", "patch_size", "neighbours");
+      curves.add(curve(combos, aurocs, Combination::coreset));
+      curves.add(curve(combos, aurocs, c -> c.patchSize()));
+      curves.add(curve(combos, aurocs, c -> c.k()));
       Combination b = combos.get(best);
       w.printf(Locale.ROOT, "best: coreset %s, patch size %d, k %d (image AUROC %s); its report follows%n", b.coreset(),
           b.patchSize(), b.k(), EvaluateCommand.fmt(aurocs[best]));
       PatchCore pc = pco.build(null, backbone.layers, b.patchSize(), b.coreset(), b.k(), (s, d, t) -> {});
       try (PatchCoreModel model = pc.fitFeatures(train)) {
         List<ScoredSample> scored = score(model, dataset.name(), test, true);
-        return EvaluateCommand.report(spec, scored, String.format(Locale.ROOT,
+        EvaluationReport.Builder report = EvaluationReport.builder(scored).title(String.format(Locale.ROOT,
             "PatchCore sweep on %s: best of %d (coreset %s, patch size %d, k %d)", dataset.name(), combos.size(),
-            b.coreset(), b.patchSize(), b.k()), conf, 5, out);
+            b.coreset(), b.patchSize(), b.k()));
+        for (int i = 0; i < names.size(); i++) {
+          if (curves.get(i) != null) {
+            report.sweep(names.get(i), curves.get(i)[0], curves.get(i)[1]);
+          }
+        }
+        return EvaluateCommand.report(spec, scored, report, conf, out);
       }
     }
   }
@@ -186,25 +194,26 @@ final class SweepCommand implements Callable<Integer> {
     return Double.isNaN(v) ? "" : Double.toString(v);
   }
 
-  /** AUROC against one parameter: the best AUROC over the other parameters at each value. */
-  private void plot(String name, List<Combination> combos, double[] aurocs,
-      java.util.function.ToDoubleFunction<Combination> param) throws IOException {
+  /**
+   * AUROC against one parameter: the best AUROC over the other parameters at each value; null
+   * when the parameter takes fewer than two values.
+   */
+  private static double[][] curve(List<Combination> combos, double[] aurocs,
+      java.util.function.ToDoubleFunction<Combination> param) {
     Map<Double, Double> bestAt = new LinkedHashMap<>();
     for (int i = 0; i < combos.size(); i++) {
       double v = param.applyAsDouble(combos.get(i));
-      if (!Double.isNaN(aurocs[i])) {
-        bestAt.merge(v, aurocs[i], Math::max);
-      }
+      bestAt.merge(v, aurocs[i], (a, b) -> Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b));
     }
     if (bestAt.size() < 2) {
-      return;
+      return null;
     }
     double[] values = bestAt.keySet().stream().mapToDouble(Double::doubleValue).sorted().toArray();
     double[] ys = new double[values.length];
     for (int i = 0; i < values.length; i++) {
       ys[i] = bestAt.get(values[i]);
     }
-    EvaluationReport.writeSweepPlot(out.resolve("plots").resolve("sweep-" + name + ".png"), name, values, ys);
+    return new double[][] {values, ys};
   }
 
   private static List<ScoredSample> score(PatchCoreModel model, String dataset, List<Features> test, boolean maps) {

@@ -198,7 +198,9 @@ class CliTest {
     assertThat(rows).hasSize(5);
     assertThat(out.resolve("plots/sweep-coreset.png")).exists();
     assertThat(out.resolve("plots/sweep-patch_size.png")).exists();
-    assertThat(out.resolve("report.html")).exists();
+    String html = Files.readString(out.resolve("report.html"));
+    assertThat(html).contains("plots/sweep-coreset.png", "plots/sweep-patch_size.png")
+        .doesNotContain("plots/sweep-neighbours.png");
   }
 
   @Test
