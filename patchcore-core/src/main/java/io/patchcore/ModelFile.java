@@ -563,7 +563,7 @@ final class ModelFile {
             throw reader.bad("header field 'backbone.configuration' must be an object, got " + show(conf));
           }
           Map<String, String> map = new java.util.TreeMap<>();
-          for (Iterator<Map.Entry<String, JsonNode>> it = conf.fields(); it.hasNext(); ) {
+          for (Iterator<Map.Entry<String, JsonNode>> it = conf.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
               throw reader.bad("header field 'backbone.configuration." + e.getKey() + "' must be a string, got "
