@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -17,7 +18,9 @@ import javax.imageio.stream.ImageInputStream;
  * content, not the extension. Before decoding, the size declared in the header is checked against
  * a pixel limit (a decompression-bomb guard): a small file that declares 30000 x 30000 pixels is
  * refused without allocating it. Decoder warnings (a truncated JPEG decodes to a half-grey image
- * with only a warning) are treated as errors.
+ * with only a warning) are treated as errors, except those about colour profiles (TwelveMonkeys'
+ * JPEG reader warns that a CMYK JPEG without an ICC profile is converted with the plain formula,
+ * which is what PIL does too): the pixels are all there.
  */
 public final class Images {
   /**
@@ -25,6 +28,10 @@ public final class Images {
    * {@code patchcore.maxImagePixels} overrides it.
    */
   public static final long DEFAULT_MAX_PIXELS = 64L * 1024 * 1024;
+
+  /** Decoder warnings that concern only the colour profile (see {@link #isColourProfileWarning}). */
+  private static final Pattern COLOUR_PROFILE = Pattern.compile("\\bICC\\b|\\bcolou?r profile",
+      Pattern.CASE_INSENSITIVE);
 
   private Images() {}
 
@@ -76,6 +83,11 @@ public final class Images {
     }
   }
 
+  /** Whether a decoder warning is about the colour profile only (the image data is complete). */
+  static boolean isColourProfileWarning(String warning) {
+    return warning != null && COLOUR_PROFILE.matcher(warning).find();
+  }
+
   private static BufferedImage decode(Path path, long maxPixels) throws IOException {
     if (!Files.exists(path)) {
       throw new IOException("image file not found: " + path);
@@ -102,7 +114,11 @@ public final class Images {
       List<String> warnings = new ArrayList<>();
       try {
         reader.setInput(in, true, true);
-        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        reader.addIIOReadWarningListener((source, warning) -> {
+          if (!isColourProfileWarning(warning)) {
+            warnings.add(warning);
+          }
+        });
         long w = reader.getWidth(0);
         long h = reader.getHeight(0);
         if (w < 1 || h < 1) {

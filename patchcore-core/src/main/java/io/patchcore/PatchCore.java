@@ -218,14 +218,23 @@ public final class PatchCore {
     FloatBuffer bank = new FloatBuffer();
     Embedder embedder = null;
     long done = 0;
+    List<T> batchItems = new ArrayList<>(batch);
     List<Supplier<FeatureMaps>> pending = new ArrayList<>(batch);
     while (it.hasNext()) {
+      batchItems.clear();
       pending.clear();
       while (it.hasNext() && pending.size() < batch) {
-        pending.add(source.of(it.next()));
+        T item = it.next();
+        batchItems.add(item);
+        pending.add(source.of(item));
       }
       if (embedder == null) {
-        FeatureMaps first = pending.get(0).get();
+        FeatureMaps first;
+        try {
+          first = pending.get(0).get();
+        } catch (RuntimeException ex) {
+          throw trainingFailure(done, batchItems.get(0), ex);
+        }
         embedder = embedderFor(first);
         pending.set(0, () -> first);
       }
@@ -236,7 +245,7 @@ public final class PatchCore {
         try {
           out[i] = e.embed(pending.get(i).get());
         } catch (RuntimeException ex) {
-          throw new IllegalArgumentException("training image " + (base + i) + ": " + ex.getMessage(), ex);
+          throw trainingFailure(base + i, batchItems.get(i), ex);
         }
       });
       for (Embedder.Embedding emb : out) {
@@ -268,6 +277,19 @@ public final class PatchCore {
       }
     }
     return new PatchCoreModel(this, embedder, memory, selected.length, rows);
+  }
+
+  /**
+   * The failure of one training image, numbered from 0 and, for files, naming the file (unless
+   * the cause already does): an {@link IllegalStateException} (a closed backbone) stays one, any
+   * other failure becomes an {@link IllegalArgumentException}.
+   */
+  private static RuntimeException trainingFailure(long index, Object item, RuntimeException cause) {
+    String message = String.valueOf(cause.getMessage());
+    String file = item instanceof Path p && !message.contains(p.toString()) ? " (" + p + ")" : "";
+    String text = "training image " + index + file + ": " + message;
+    return cause instanceof IllegalStateException ? new IllegalStateException(text, cause)
+        : new IllegalArgumentException(text, cause);
   }
 
   private static boolean isIdentity(int[] idx) {

@@ -69,12 +69,21 @@ public final class PatchCoreModel implements AutoCloseable {
    */
   public AnomalyResult score(BufferedImage image) {
     Objects.requireNonNull(image, "image");
+    ensureOpen();
     return scoreFeatures(config.requireBackbone().extract(image));
   }
 
-  /** Reads and scores one image file; errors name the file. */
+  /**
+   * Reads and scores one image file; errors name the file.
+   *
+   * @throws java.io.UncheckedIOException naming the file if it cannot be read or decoded
+   * @throws IllegalArgumentException naming the file if the backbone cannot use the image (too
+   *     small, for example) or its features contain NaN or infinite values
+   * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
+   */
   public AnomalyResult score(Path image) {
     Objects.requireNonNull(image, "image");
+    ensureOpen();
     try {
       return scoreFeatures(config.requireBackbone().extract(image));
     } catch (IllegalArgumentException e) {
@@ -99,9 +108,7 @@ public final class PatchCoreModel implements AutoCloseable {
    */
   public AnomalyResult scoreFeatures(FeatureMaps maps) {
     Objects.requireNonNull(maps, "maps");
-    if (closed) {
-      throw new IllegalStateException("model is closed");
-    }
+    ensureOpen();
     Embedder.Embedding emb = embedder.embed(maps);
     int n = emb.rows();
     int k = config.neighbours;
@@ -195,6 +202,12 @@ public final class PatchCoreModel implements AutoCloseable {
    */
   public static Map<String, String> backboneConfiguration(Path file) throws IOException {
     return ModelFile.backboneConfiguration(file);
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("model is closed");
+    }
   }
 
   /** The memory bank itself (not a copy). */

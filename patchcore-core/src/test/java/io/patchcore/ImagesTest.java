@@ -135,4 +135,17 @@ class ImagesTest {
     assertThatThrownBy(() -> Images.read(dir)).isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("not a regular file");
   }
+
+  @Test
+  void colourProfileWarningsAreNotErrorsButCorruptionIs() {
+    // TwelveMonkeys' warning for a CMYK JPEG without a profile: the pixels are complete
+    assertThat(Images.isColourProfileWarning(
+        "No embedded ICC color profile, will convert using inaccurate CMYK to RGB conversion.")).isTrue();
+    assertThat(Images.isColourProfileWarning("Ignoring bad colour profile")).isTrue();
+    // the JDK reader's warnings for a truncated JPEG stay errors
+    assertThat(Images.isColourProfileWarning("Truncated File - Missing EOI marker")).isFalse();
+    assertThat(Images.isColourProfileWarning("Corrupt JPEG data: premature end of data segment")).isFalse();
+    assertThat(Images.isColourProfileWarning("Corrupt JPEG data: 12 extraneous bytes before marker")).isFalse();
+    assertThat(Images.isColourProfileWarning(null)).isFalse();
+  }
 }

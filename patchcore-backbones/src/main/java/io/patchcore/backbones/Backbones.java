@@ -59,11 +59,21 @@ public final class Backbones {
   /** Input side of the build-time output check when no input size, crop or resize is set. */
   static final int DEFAULT_CHECK_SIZE = 224;
 
-  private static final Bundled MOBILENET = new Bundled(BUNDLED_FILE, BUNDLED_SHA256, BUNDLED_LAYERS);
-  private static final Bundled INCEPTION = new Bundled(INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_LAYERS);
+  /** Smallest input side of the bundled MobileNetV2 (measured: 15 fails in its stride-16 stage). */
+  static final int BUNDLED_MINIMUM_SIDE = 16;
+  /** Smallest input side of the bundled InceptionV3 (measured: 42 fails in its "valid" convolutions). */
+  static final int INCEPTION_MINIMUM_SIDE = 43;
 
-  /** A model vendored as a class-path resource next to this class. */
-  private record Bundled(String file, String sha256, List<String> layers) {
+  private static final Bundled MOBILENET =
+      new Bundled(BUNDLED_FILE, BUNDLED_SHA256, BUNDLED_LAYERS, BUNDLED_MINIMUM_SIDE);
+  private static final Bundled INCEPTION =
+      new Bundled(INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_LAYERS, INCEPTION_MINIMUM_SIDE);
+
+  /**
+   * A model vendored as a class-path resource next to this class; {@code minimumSide} is the
+   * smallest input height and width it runs on, checked before each forward pass.
+   */
+  private record Bundled(String file, String sha256, List<String> layers, int minimumSide) {
     String resource() {
       return "/io/patchcore/backbones/" + file;
     }
@@ -236,7 +246,9 @@ public final class Backbones {
    * not torchvision's WideResNet-50; see the PROVENANCE.md next to the model resource). Layers
    * {@code block_6_expand_relu} (192 channels, stride 8) and {@code block_10_expand_relu} (384
    * channels, stride 16). It expects RGB in [0, 1] (the scaling to [-1, 1] happens inside the
-   * model) and even image sizes; by default no resize, crop or normalisation is applied.
+   * model) and even image sizes of at least 16x16 (smaller inputs are refused with an
+   * {@link IllegalArgumentException} naming the size); by default no resize, crop or
+   * normalisation is applied.
    */
   public static FeatureExtractor bundledDefault() {
     return bundledDefaultBuilder().build();
@@ -252,8 +264,9 @@ public final class Backbones {
    * the {@linkplain #bundledDefault() default} (see the PROVENANCE.md next to the model resource).
    * Layers {@code mixed2} (288 channels; 25x25 for a 224x224 input) and {@code mixed5} (768
    * channels; 12x12 for 224x224). It expects RGB in [0, 1] (the scaling to [-1, 1] happens inside
-   * the model) and images of at least 75x75; by default no resize, crop or normalisation is
-   * applied. Larger than the default (20.5 MB, about 10x the compute).
+   * the model) and images of at least 75x75 (Keras' minimum; inputs below 43x43 fail and are
+   * refused with an {@link IllegalArgumentException} naming the size); by default no resize, crop
+   * or normalisation is applied. Larger than the default (20.5 MB, about 10x the compute).
    */
   public static FeatureExtractor inceptionV3() {
     return inceptionV3Builder().build();
@@ -412,7 +425,7 @@ public final class Backbones {
       if (modelFile != null) {
         String sha = ModelFiles.sha256(modelFile);
         String id = modelFile.getFileName() + ":" + sha + idSuffix;
-        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing);
+        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing, 0);
       } else {
         extractor = loadBundled(preprocessing, tokens, idSuffix);
       }
@@ -475,7 +488,8 @@ public final class Backbones {
         ModelFiles.copyResource(bundled.resource(), bundled.sha256(), file);
         // libtorch reads the whole module at load time; the copy is not needed afterwards
         return TorchScriptExtractor.load(file, "bundled " + bundled.file(),
-            bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing);
+            bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing,
+            bundled.minimumSide());
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + bundled.file(),
             e);

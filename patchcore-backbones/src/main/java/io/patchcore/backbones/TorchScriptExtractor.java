@@ -53,18 +53,21 @@ final class TorchScriptExtractor implements FeatureExtractor {
   private final List<String> layerNames;
   private final ModelOutputs outputs;
   private final Preprocessing preprocessing;
+  /** The smallest model input side the module accepts; 0 when unknown (a user's file). */
+  private final int minimumSide;
   private final ZooModel<NDList, NDList> model;
   private final ConcurrentLinkedDeque<Predictor<NDList, NDList>> idle = new ConcurrentLinkedDeque<>();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lock
 
   private TorchScriptExtractor(String source, String id, List<String> layerNames, Map<String, Integer> prefixTokens,
-      Preprocessing preprocessing, ZooModel<NDList, NDList> model) {
+      Preprocessing preprocessing, int minimumSide, ZooModel<NDList, NDList> model) {
     this.source = source;
     this.id = id;
     this.layerNames = List.copyOf(layerNames);
     this.outputs = new ModelOutputs(source, layerNames, prefixTokens);
     this.preprocessing = preprocessing;
+    this.minimumSide = minimumSide;
     this.model = model;
   }
 
@@ -80,11 +83,12 @@ final class TorchScriptExtractor implements FeatureExtractor {
    * @param source how errors name the model (its path, or the bundled resource)
    * @param id the value of {@link #id()}
    * @param prefixTokens the layers that are token outputs, with their prefix token counts
+   * @param minimumSide the smallest input height and width the module accepts, 0 if unknown
    * @throws UncheckedIOException naming the file if it cannot be read
    * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module
    */
   static TorchScriptExtractor load(Path file, String source, String id, List<String> layerNames,
-      Map<String, Integer> prefixTokens, Preprocessing preprocessing) {
+      Map<String, Integer> prefixTokens, Preprocessing preprocessing, int minimumSide) {
     long start = System.nanoTime();
     Criteria<NDList, NDList> criteria = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
@@ -106,7 +110,7 @@ final class TorchScriptExtractor implements FeatureExtractor {
     }
     LOG.debug("loaded TorchScript model {} (layers {}, {}) in {} ms", source, layerNames, preprocessing,
         (System.nanoTime() - start) / 1_000_000);
-    return new TorchScriptExtractor(source, id, layerNames, prefixTokens, preprocessing, model);
+    return new TorchScriptExtractor(source, id, layerNames, prefixTokens, preprocessing, minimumSide, model);
   }
 
   /**
@@ -160,8 +164,19 @@ final class TorchScriptExtractor implements FeatureExtractor {
     return run(input);
   }
 
-  /** Runs the model on an already preprocessed input. */
+  /**
+   * Runs the model on an already preprocessed input.
+   *
+   * @throws IllegalArgumentException naming the size if the input is smaller than the model's
+   *     known minimum, or naming the model and the input shape if the forward pass fails
+   */
   FeatureMaps run(Preprocessing.Chw input) {
+    if (input.height < minimumSide || input.width < minimumSide) {
+      boolean resized = preprocessing.resize != Preprocessing.OFF || preprocessing.crop != Preprocessing.OFF;
+      throw new IllegalArgumentException("image " + input.width + "x" + input.height + " (WxH"
+          + (resized ? ", after " + preprocessing : "") + ") is smaller than the backbone's minimum input of "
+          + minimumSide + "x" + minimumSide + " (" + source + "); use larger images or configure a resize");
+    }
     lock.readLock().lock();
     try {
       ensureOpen();
@@ -176,7 +191,7 @@ final class TorchScriptExtractor implements FeatureExtractor {
           out = predictor.predict(new NDList(x));
         } catch (TranslateException | EngineException e) {
           throw new IllegalArgumentException("TorchScript model " + source + " failed on an input of shape (1, 3, "
-              + input.height + ", " + input.width + "): " + e.getMessage(), e);
+              + input.height + ", " + input.width + "): " + summary(e), e);
         }
         out.attach(manager);
         return outputs.toFeatureMaps(out, input.height, input.width);
@@ -186,6 +201,20 @@ final class TorchScriptExtractor implements FeatureExtractor {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * The gist of an engine failure: libtorch puts a TorchScript traceback before the error itself
+   * (its last line, e.g. {@code RuntimeError: ... Kernel size can't be greater than actual input
+   * size}); the whole text stays in the exception's cause.
+   */
+  static String summary(Exception e) {
+    String m = String.valueOf(e.getMessage()).strip();
+    if (!m.contains("Traceback")) {
+      return m;
+    }
+    String last = m.substring(m.lastIndexOf('\n') + 1).strip();
+    return last.isEmpty() ? m : last;
   }
 
   private void ensureOpen() {

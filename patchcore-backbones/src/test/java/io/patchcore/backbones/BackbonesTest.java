@@ -199,12 +199,39 @@ class BackbonesTest {
   }
 
   @Test
-  void modelFailuresNameTheModelAndShape() {
-    // MobileNetV2's "same" padding needs even sizes: 3x3 is too small for the stride-16 stage
-    assertThatThrownBy(() -> bundled.extract(new BufferedImage(3, 3, BufferedImage.TYPE_INT_RGB)))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("mobilenet_v2_imagenet_features.pt")
-        .hasMessageContaining("(1, 3, 3, 3)");
+  void modelFailuresNameTheModelAndShape(@TempDir Path dir) throws IOException {
+    // a user's file has no known minimum size: 3x3 fails inside libtorch (MobileNetV2's stride-16
+    // stage); the message keeps only libtorch's last line, the traceback stays in the cause
+    Path file = copyOfBundledModel(dir);
+    try (FeatureExtractor fe = Backbones.torchScript(file, "a", "b")) {
+      assertThatThrownBy(() -> fe.extract(new BufferedImage(3, 3, BufferedImage.TYPE_INT_RGB)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(file.toString())
+          .hasMessageContaining("(1, 3, 3, 3)")
+          .hasMessageContaining("RuntimeError")
+          .hasMessageNotContaining("Traceback")
+          .cause().hasMessageContaining("Traceback");
+    }
+  }
+
+  @Test
+  void bundledModelsRefuseImagesBelowTheirMinimumSize() {
+    for (int[] wh : new int[][] {{1, 1}, {15, 64}, {64, 15}}) {
+      assertThatThrownBy(() -> bundled.extract(new BufferedImage(wh[0], wh[1], BufferedImage.TYPE_INT_RGB)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("image " + wh[0] + "x" + wh[1] + " (WxH)")
+          .hasMessageContaining("smaller than the backbone's minimum input of 16x16")
+          .hasMessageContaining("mobilenet_v2_imagenet_features.pt")
+          .hasNoCause();
+    }
+    assertThat(bundled.extract(new BufferedImage(16, 17, BufferedImage.TYPE_INT_RGB))
+        .layer("block_10_expand_relu").height()).isEqualTo(1);
+    // with a resize the minimum applies to the model input, and the message says so
+    try (FeatureExtractor resized = Backbones.bundledDefaultBuilder().resize(8).inputSize(32, 64).build()) {
+      assertThatThrownBy(() -> resized.extract(new BufferedImage(64, 32, BufferedImage.TYPE_INT_RGB)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("image 16x8 (WxH, after Preprocessing[resize=8");
+    }
   }
 
   @Test

@@ -1,10 +1,12 @@
 package io.patchcore.backbones;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.patchcore.FeatureExtractor;
 import io.patchcore.FeatureMap;
 import io.patchcore.FeatureMaps;
+import java.awt.image.BufferedImage;
 import org.junit.jupiter.api.Test;
 
 /** The bundled InceptionV3 features. */
@@ -36,6 +38,19 @@ class InceptionV3Test {
       FeatureMaps maps = fe.extract(TestImages.read("chelsea.png"));
       assertThat(maps.layer("mixed2").height()).isEqualTo(7);
       assertThat(maps.layer("mixed5").height()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void imagesBelowTheWorkingMinimumAreRefusedClearly() {
+    // 42 pixels fail inside the model's "valid" convolutions; 43 is the smallest side that runs
+    try (FeatureExtractor fe = Backbones.inceptionV3()) {
+      assertThatThrownBy(() -> fe.extract(new BufferedImage(200, 42, BufferedImage.TYPE_INT_RGB)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("image 200x42 (WxH) is smaller than the backbone's minimum input of 43x43")
+          .hasMessageContaining("inception_v3_imagenet_features.pt");
+      assertThat(fe.extract(new BufferedImage(43, 200, BufferedImage.TYPE_INT_RGB)).layer("mixed5").width())
+          .isEqualTo(1);
     }
   }
 }

@@ -2,7 +2,11 @@ package io.patchcore.backbones;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.WritableRaster;
 import org.junit.jupiter.api.Test;
@@ -53,13 +57,45 @@ class RgbImageTest {
   }
 
   @Test
-  void sixteenBitGreyKeepsTopByte() {
-    BufferedImage img = new BufferedImage(2, 1, BufferedImage.TYPE_USHORT_GRAY);
-    img.getRaster().setSample(0, 0, 0, 0xabcd);
-    img.getRaster().setSample(1, 0, 0, 0xffff);
+  void sixteenBitGreyIsClippedLikePil() {
+    // PIL opens a 16-bit grey PNG as mode I (or I;16) and convert("RGB") clips at 255
+    BufferedImage img = new BufferedImage(4, 1, BufferedImage.TYPE_USHORT_GRAY);
+    img.getRaster().setSample(0, 0, 0, 200);
+    img.getRaster().setSample(1, 0, 0, 255);
+    img.getRaster().setSample(2, 0, 0, 256);
+    img.getRaster().setSample(3, 0, 0, 0xabcd);
+    RgbImage rgb = RgbImage.of(img);
+    assertThat(rgb(rgb, 0, 0)).containsExactly(200, 200, 200);
+    assertThat(rgb(rgb, 0, 1)).containsExactly(255, 255, 255);
+    assertThat(rgb(rgb, 0, 2)).containsExactly(255, 255, 255);
+    assertThat(rgb(rgb, 0, 3)).containsExactly(255, 255, 255);
+  }
+
+  @Test
+  void sixteenBitGreyWithAlphaKeepsTopByte() {
+    // PIL reads a 16-bit grey+alpha PNG as 8-bit LA data (the high bytes)
+    ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_GRAY),
+        new int[] {16, 16}, true, false, Transparency.TRANSLUCENT, DataBuffer.TYPE_USHORT);
+    BufferedImage img = new BufferedImage(cm, cm.createCompatibleWritableRaster(2, 1), false, null);
+    img.getRaster().setPixel(0, 0, new int[] {0xabcd, 0});
+    img.getRaster().setPixel(1, 0, new int[] {0x00ff, 0xffff});
     RgbImage rgb = RgbImage.of(img);
     assertThat(rgb(rgb, 0, 0)).containsExactly(0xab, 0xab, 0xab);
-    assertThat(rgb(rgb, 0, 1)).containsExactly(255, 255, 255);
+    assertThat(rgb(rgb, 0, 1)).containsExactly(0, 0, 0);
+  }
+
+  @Test
+  void sixteenBitRgbKeepsTopByteNotRounded() {
+    // PIL keeps the high byte; getRGB would round v / 257 (0x00ff -> 1)
+    for (boolean alpha : new boolean[] {false, true}) {
+      int[] bits = alpha ? new int[] {16, 16, 16, 16} : new int[] {16, 16, 16};
+      ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(ColorSpace.CS_sRGB), bits, alpha,
+          false, alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, DataBuffer.TYPE_USHORT);
+      BufferedImage img = new BufferedImage(cm, cm.createCompatibleWritableRaster(1, 1), false, null);
+      int[] pixel = alpha ? new int[] {0x00ff, 0xabcd, 0x8080, 0} : new int[] {0x00ff, 0xabcd, 0x8080};
+      img.getRaster().setPixel(0, 0, pixel);
+      assertThat(rgb(RgbImage.of(img), 0, 0)).as("alpha %s", alpha).containsExactly(0x00, 0xab, 0x80);
+    }
   }
 
   @Test
