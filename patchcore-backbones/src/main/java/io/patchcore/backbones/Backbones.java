@@ -101,7 +101,7 @@ public final class Backbones {
    * {@code layers} (comma-separated), {@code tokens} ({@code layer=prefixTokens,...}),
    * {@code resize}, {@code crop}, {@code normalize} ({@code none}, {@code imagenet}, {@code he} or
    * {@code custom} with {@code mean} and {@code std} as three comma-separated numbers),
-   * {@code inputSize} ({@code HxW}) and {@code device} ({@code cpu}). An {@code id} entry is
+   * {@code inputSize} ({@code HxW}) and {@code device} ({@code cpu}, {@code gpu} or {@code gpu:N}). An {@code id} entry is
    * ignored here (loading a model checks it).
    *
    * @throws IllegalArgumentException naming the key and value that are missing or invalid
@@ -180,10 +180,12 @@ public final class Backbones {
     String device = c.remove(DEVICE);
     if (device != null && !device.equals("cpu")) {
       if (device.equals("gpu")) {
-        org.slf4j.LoggerFactory.getLogger(Backbones.class).warn(
-            "feature extraction runs on the CPU in this build; device 'gpu' applies to the k-NN compute only");
+        b.gpu(0);
+      } else if (device.startsWith("gpu:")) {
+        b.gpu(positive(DEVICE, device.substring(4), 0));
       } else {
-        throw new IllegalArgumentException("backbone configuration 'device' must be cpu or gpu, got '" + device + "'");
+        throw new IllegalArgumentException("backbone configuration 'device' must be cpu, gpu or gpu:N, got '" + device
+            + "'");
       }
     }
     if (!c.isEmpty()) {
@@ -289,6 +291,7 @@ public final class Backbones {
     private int resize = Preprocessing.OFF;
     private int crop = Preprocessing.OFF;
     private Normalization normalization = Normalization.NONE;
+    private int gpu = -1; // -1: the CPU
     private int checkHeight; // 0: derived from crop / resize / DEFAULT_CHECK_SIZE
     private int checkWidth;
 
@@ -344,6 +347,25 @@ public final class Backbones {
       }
       this.crop = size;
       return this;
+    }
+
+    /**
+     * Runs the model on CUDA device {@code index} (with DJL's CUDA build of libtorch on the class
+     * path instead of {@code pytorch-native-cpu}). When libtorch sees no GPU, the model runs on the
+     * CPU and a warning is logged.
+     *
+     * @throws IllegalArgumentException if {@code index} is negative
+     */
+    public Builder gpu(int index) {
+      if (index < 0) {
+        throw new IllegalArgumentException("GPU index must be non-negative, got " + index);
+      }
+      this.gpu = index;
+      return this;
+    }
+
+    private ai.djl.Device device() {
+      return TorchCompute.device(gpu, describe() + " on GPU " + gpu);
     }
 
     /** Normalises the [0, 1] RGB values before the model. */
@@ -425,7 +447,8 @@ public final class Backbones {
       if (modelFile != null) {
         String sha = ModelFiles.sha256(modelFile);
         String id = modelFile.getFileName() + ":" + sha + idSuffix;
-        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing, 0);
+        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing, 0,
+            device());
       } else {
         extractor = loadBundled(preprocessing, tokens, idSuffix);
       }
@@ -468,6 +491,9 @@ public final class Backbones {
       if (checkHeight > 0) {
         c.put(INPUT_SIZE, checkHeight + "x" + checkWidth);
       }
+      if (gpu >= 0) {
+        c.put(DEVICE, "gpu:" + gpu);
+      }
       return c;
     }
 
@@ -489,7 +515,7 @@ public final class Backbones {
         // libtorch reads the whole module at load time; the copy is not needed afterwards
         return TorchScriptExtractor.load(file, "bundled " + bundled.file(),
             bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing,
-            bundled.minimumSide());
+            bundled.minimumSide(), device());
       } catch (IOException e) {
         throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + bundled.file(),
             e);

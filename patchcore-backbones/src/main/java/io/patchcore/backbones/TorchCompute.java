@@ -77,15 +77,29 @@ public final class TorchCompute {
     if (index < 0) {
       throw new IllegalArgumentException("GPU index must be non-negative, got " + index);
     }
+    Device device = device(index, "TorchCompute.gpu(" + index + ")");
+    return device.isGpu() ? new DjlCompute(device) : cpu();
+  }
+
+  /**
+   * CUDA device {@code index}, or the CPU with a logged warning when libtorch sees no GPU;
+   * {@code index < 0} means the CPU.
+   *
+   * @throws IllegalArgumentException if GPUs are visible but {@code index} is not one of them
+   */
+  static Device device(int index, String what) {
+    if (index < 0) {
+      return Device.cpu();
+    }
     int count = engine().getGpuCount();
     if (count == 0) {
-      LOG.warn("no GPU visible to the PyTorch engine; TorchCompute.gpu({}) falls back to the CPU", index);
-      return cpu();
+      LOG.warn("no GPU visible to the PyTorch engine; {} falls back to the CPU", what);
+      return Device.cpu();
     }
     if (index >= count) {
       throw new IllegalArgumentException("GPU index " + index + " is out of range: " + count + " GPU(s) visible");
     }
-    return new DjlCompute(Device.gpu(index));
+    return Device.gpu(index);
   }
 
   private static Engine engine() {

@@ -84,16 +84,17 @@ final class TorchScriptExtractor implements FeatureExtractor {
    * @param id the value of {@link #id()}
    * @param prefixTokens the layers that are token outputs, with their prefix token counts
    * @param minimumSide the smallest input height and width the module accepts, 0 if unknown
+   * @param device where the module runs (inputs are created on the same device)
    * @throws UncheckedIOException naming the file if it cannot be read
    * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module
    */
   static TorchScriptExtractor load(Path file, String source, String id, List<String> layerNames,
-      Map<String, Integer> prefixTokens, Preprocessing preprocessing, int minimumSide) {
+      Map<String, Integer> prefixTokens, Preprocessing preprocessing, int minimumSide, Device device) {
     long start = System.nanoTime();
     Criteria<NDList, NDList> criteria = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
         .optEngine("PyTorch")
-        .optDevice(Device.cpu())
+        .optDevice(device)
         // the directory plus the exact file name: DJL then loads that file whatever its extension
         // (and does not warn about a repository that is a single file)
         .optModelPath(file.toAbsolutePath().getParent())

@@ -261,4 +261,19 @@ class BackbonesTest {
     assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "torchscript")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'path'");
   }
+
+  @Test
+  void gpu_withoutAVisibleGpuFallsBackToTheCpu() {
+    try (FeatureExtractor fe = Backbones.bundledDefaultBuilder().gpu(0).build()) {
+      assertThat(fe.id()).isEqualTo(bundled.id());
+      assertThat(fe.configuration()).containsEntry("device", "gpu:0");
+      FeatureMaps maps = fe.extract(ihcCrop0());
+      assertThat(maps.layer("block_6_expand_relu").toArray())
+          .containsExactly(bundled.extract(ihcCrop0()).layer("block_6_expand_relu").toArray());
+    }
+    assertThatThrownBy(() -> Backbones.bundledDefaultBuilder().gpu(-1)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("-1");
+    assertThatThrownBy(() -> Backbones.fromConfiguration(java.util.Map.of("kind", "default", "device", "tpu")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'tpu'");
+  }
 }

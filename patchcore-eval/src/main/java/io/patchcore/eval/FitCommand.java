@@ -48,6 +48,9 @@ final class FitCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     List<Sample> failed = new ArrayList<>();
     ConsoleProgress progress = new ConsoleProgress();
+    if ("gpu".equals(conf.get("device"))) {
+      options.compute = io.patchcore.backbones.TorchCompute.gpu(0);
+    }
     try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
       PatchCore pc = options.build(bb, backbone.layers, options.patchSize, options.coreset,
           options.neighbours, progress);

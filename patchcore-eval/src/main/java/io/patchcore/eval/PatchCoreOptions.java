@@ -43,6 +43,9 @@ final class PatchCoreOptions {
   @Option(names = "--threads", description = "Worker threads (default: available processors).")
   Integer threads;
 
+  /** The compute back end (not an option: {@code --device gpu} selects libtorch on the GPU). */
+  io.patchcore.Compute compute;
+
   static Sampler sampler(String kind, double fraction) {
     switch (kind.toLowerCase(Locale.ROOT)) {
       case "identity":
@@ -84,6 +87,9 @@ final class PatchCoreOptions {
     }
     if (threads != null) {
       b.threads(threads);
+    }
+    if (compute != null) {
+      b.compute(compute);
     }
     return b.build();
   }

@@ -121,6 +121,9 @@ final class SweepCommand implements Callable<Integer> {
     var err = spec.commandLine().getErr();
     List<FeatureMaps> train = new ArrayList<>();
     List<Features> test = new ArrayList<>();
+    if ("gpu".equals(conf.get("device"))) {
+      pco.compute = io.patchcore.backbones.TorchCompute.gpu(0);
+    }
     try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
       ConsoleProgress progress = new ConsoleProgress();
       int done = 0;

@@ -204,6 +204,17 @@ class CliTest {
   }
 
   @Test
+  void fit_deviceGpuWithoutAGpuFallsBackToTheCpu() throws IOException {
+    Path m = tmp.resolve("gpu.patchcore");
+    Run r = run("fit", data.toString(), "--out", m.toString(), "--pretrain-dim", "32", "--target-dim", "32",
+        "--device", "gpu");
+    assertThat(r.code()).as(r.err()).isEqualTo(Cli.OK);
+    assertThat(r.out()).contains("compute=torch-cpu");
+    assertThat(io.patchcore.PatchCoreModel.backboneConfiguration(m)).containsEntry("device", "gpu:0");
+    assertThat(run("fit", data.toString(), "--out", m.toString(), "--device", "tpu").code()).isEqualTo(Cli.USAGE);
+  }
+
+  @Test
   void demo_writesTheReport() {
     Path out = tmp.resolve("demo");
     Run r = run("demo", "--out", out.toString());
