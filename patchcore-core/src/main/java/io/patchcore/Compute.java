@@ -25,6 +25,43 @@ public interface Compute {
   /** Prepares greedy-coreset distance updates over {@code points} (not copied). */
   CoresetKernel coresetKernel(float[] points, int rows, int dim);
 
+  /**
+   * The final step of every implementation's search, so that all agree: re-measures the candidate
+   * bank rows of one query exactly (in double precision) and writes the {@code k} nearest in
+   * ascending order, ties to the lower row index, to {@code distances[outOffset ..]} and
+   * {@code indices[outOffset ..]}.
+   *
+   * @param candidates row indices of {@code bank}, at least {@code k} of them from
+   *     {@code candidates[candidateOffset]}
+   */
+  static void rerankExactly(float[] queries, int queryOffset, float[] bank, int dim, int[] candidates,
+      int candidateOffset, int candidateCount, int k, float[] distances, int[] indices, int outOffset) {
+    if (k > candidateCount) {
+      throw new IllegalArgumentException("k=" + k + " exceeds the " + candidateCount + " candidates");
+    }
+    double[] exact = new double[candidateCount];
+    int[] order = new int[candidateCount];
+    for (int c = 0; c < candidateCount; c++) {
+      exact[c] = JblasCompute.exactSquared(queries, queryOffset, bank, candidates[candidateOffset + c] * dim, dim);
+      order[c] = c;
+    }
+    // insertion sort by (exact distance, index): the lists are short (k + a few)
+    for (int a = 1; a < candidateCount; a++) {
+      int cur = order[a];
+      int b = a - 1;
+      while (b >= 0 && (exact[order[b]] > exact[cur] || (exact[order[b]] == exact[cur]
+          && candidates[candidateOffset + order[b]] > candidates[candidateOffset + cur]))) {
+        order[b + 1] = order[b];
+        b--;
+      }
+      order[b + 1] = cur;
+    }
+    for (int c = 0; c < k; c++) {
+      distances[outOffset + c] = (float) exact[order[c]];
+      indices[outOffset + c] = candidates[candidateOffset + order[c]];
+    }
+  }
+
   /** Exact k-nearest-neighbour search; thread-safe. */
   interface NeighbourIndex extends AutoCloseable {
     /** Number of bank rows. */

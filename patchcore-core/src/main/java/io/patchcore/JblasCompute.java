@@ -173,31 +173,9 @@ final class JblasCompute implements Compute {
           candCount[q] = n;
         }
       }
-      double[] exact = new double[keep];
-      int[] order = new int[keep];
       for (int q = 0; q < nq; q++) {
-        int base = q * keep;
-        int qOff = (from + q) * dim;
-        for (int c = 0; c < keep; c++) {
-          exact[c] = exactSquared(queries, qOff, bank, candIdx[base + c] * dim, dim);
-          order[c] = c;
-        }
-        // insertion sort by (exact distance, index)
-        for (int i = 1; i < keep; i++) {
-          int cur = order[i];
-          int j = i - 1;
-          while (j >= 0 && (exact[order[j]] > exact[cur]
-              || (exact[order[j]] == exact[cur] && candIdx[base + order[j]] > candIdx[base + cur]))) {
-            order[j + 1] = order[j];
-            j--;
-          }
-          order[j + 1] = cur;
-        }
-        int out = (from + q) * k;
-        for (int c = 0; c < k; c++) {
-          distances[out + c] = (float) exact[order[c]];
-          indices[out + c] = candIdx[base + order[c]];
-        }
+        Compute.rerankExactly(queries, (from + q) * dim, bank, dim, candIdx, q * keep, keep, k, distances, indices,
+            (from + q) * k);
       }
     }
 

@@ -119,16 +119,6 @@ final class DjlCompute implements Compute {
     return norms;
   }
 
-  /** Exact squared distance in double precision. */
-  static double exactSquared(float[] a, int aOff, float[] b, int bOff, int dim) {
-    double s = 0;
-    for (int j = 0; j < dim; j++) {
-      double d = (double) a[aOff + j] - b[bOff + j];
-      s += d * d;
-    }
-    return s;
-  }
-
   static ByteBuffer direct(long floats) {
     return ByteBuffer.allocateDirect(Math.toIntExact(floats * Float.BYTES)).order(ByteOrder.nativeOrder());
   }
@@ -284,31 +274,9 @@ final class DjlCompute implements Compute {
           }
         }
       }
-      double[] exact = new double[keep];
-      int[] order = new int[keep];
       for (int i = 0; i < nq; i++) {
-        int base = i * keep;
-        int qOff = (from + i) * dim;
-        for (int c = 0; c < keep; c++) {
-          exact[c] = exactSquared(queries, qOff, bank, candIdx[base + c] * dim, dim);
-          order[c] = c;
-        }
-        // insertion sort by (exact distance, index)
-        for (int a = 1; a < keep; a++) {
-          int cur = order[a];
-          int b = a - 1;
-          while (b >= 0 && (exact[order[b]] > exact[cur]
-              || (exact[order[b]] == exact[cur] && candIdx[base + order[b]] > candIdx[base + cur]))) {
-            order[b + 1] = order[b];
-            b--;
-          }
-          order[b + 1] = cur;
-        }
-        int out = (from + i) * k;
-        for (int c = 0; c < k; c++) {
-          distances[out + c] = (float) exact[order[c]];
-          indices[out + c] = candIdx[base + order[c]];
-        }
+        Compute.rerankExactly(queries, (from + i) * dim, bank, dim, candIdx, i * keep, keep, k, distances, indices,
+            (from + i) * k);
       }
     }
 
