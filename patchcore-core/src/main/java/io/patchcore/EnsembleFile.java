@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -18,16 +17,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 import java.util.zip.CheckedInputStream;
@@ -100,56 +93,30 @@ final class EnsembleFile {
       throws IOException {
     Objects.requireNonNull(ensemble, "ensemble");
     Objects.requireNonNull(file, "file");
-    Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    if (dir == null || target.getFileName() == null) {
-      throw new IOException("cannot save ensemble to " + file + ": not a file path");
+    List<PatchCoreModel> members = ensemble.members();
+    long[] lengths = new long[members.size()];
+    for (int m = 0; m < lengths.length; m++) {
+      PatchCoreModel model = members.get(m);
+      lengths[m] = ModelFile.PREFIX_BYTES + ModelFile.header(model, createdAt).length
+          + (long) Float.BYTES * model.bankSize() * model.dimension() + ModelFile.CHECKSUM_BYTES;
     }
-    Path tmp = null;
-    boolean moved = false;
-    try {
-      List<PatchCoreModel> members = ensemble.members();
-      long[] lengths = new long[members.size()];
+    byte[] header = header(ensemble, lengths, createdAt);
+    AtomicFile.write(file, "ensemble", tap, sink -> {
+      CheckedOutputStream checked = new CheckedOutputStream(sink, new CRC32C());
+      ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      prefix.put(MAGIC).putInt(VERSION).putInt(header.length);
+      checked.write(prefix.array());
+      checked.write(header);
       for (int m = 0; m < lengths.length; m++) {
-        PatchCoreModel model = members.get(m);
-        lengths[m] = ModelFile.PREFIX_BYTES + ModelFile.header(model, createdAt).length
-            + (long) Float.BYTES * model.bankSize() * model.dimension() + ModelFile.CHECKSUM_BYTES;
-      }
-      byte[] header = header(ensemble, lengths, createdAt);
-      tmp = createTemp(dir, target.getFileName().toString());
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        OutputStream sink = tap.apply(new BufferedOutputStream(Channels.newOutputStream(ch), CHUNK));
-        CheckedOutputStream checked = new CheckedOutputStream(sink, new CRC32C());
-        ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        prefix.put(MAGIC).putInt(VERSION).putInt(header.length);
-        checked.write(prefix.array());
-        checked.write(header);
-        for (int m = 0; m < lengths.length; m++) {
-          Counting counted = new Counting(checked);
-          ModelFile.write(members.get(m), counted, createdAt);
-          if (counted.count != lengths[m]) {
-            throw new IOException("member " + m + " wrote " + counted.count + " bytes, expected " + lengths[m]);
-          }
-        }
-        int crc = (int) checked.getChecksum().getValue();
-        sink.write(ByteBuffer.allocate(CHECKSUM_BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(crc).array());
-        sink.flush();
-        ch.force(true);
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      moved = true;
-    } catch (IOException e) {
-      throw new IOException("cannot save ensemble to " + file + ": " + e, e);
-    } finally {
-      if (!moved && tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // an incomplete temporary file has no valid checksum and cannot load
+        Counting counted = new Counting(checked);
+        ModelFile.write(members.get(m), counted, createdAt);
+        if (counted.count != lengths[m]) {
+          throw new IOException("member " + m + " wrote " + counted.count + " bytes, expected " + lengths[m]);
         }
       }
-    }
-    syncFolder(dir);
+      int crc = (int) checked.getChecksum().getValue();
+      sink.write(ByteBuffer.allocate(CHECKSUM_BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(crc).array());
+    });
   }
 
   private static byte[] header(PatchCoreEnsemble ensemble, long[] lengths, Instant createdAt) throws IOException {
@@ -180,29 +147,6 @@ final class EnsembleFile {
           + MAX_HEADER_BYTES);
     }
     return bytes;
-  }
-
-  private static Path createTemp(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 9) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** Makes the rename durable where the platform allows opening a folder (best effort). */
-  private static void syncFolder(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | RuntimeException ignored) {
-      // not supported on this platform or file system
-    }
   }
 
   /** Counts the bytes written through it; never closes the stream below. */

@@ -9,23 +9,17 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -37,7 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.UnaryOperator;
 import java.util.zip.CRC32C;
 
@@ -107,36 +100,8 @@ final class ModelFile {
       throws IOException {
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(file, "file");
-    Path target = file.toAbsolutePath();
-    Path dir = target.getParent();
-    if (dir == null || target.getFileName() == null) {
-      throw new IOException("cannot save model to " + file + ": not a file path");
-    }
-    Path tmp = null;
-    boolean moved = false;
-    try {
-      byte[] header = header(model, createdAt);
-      tmp = createTemp(dir, target.getFileName().toString());
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        OutputStream out = tap.apply(new BufferedOutputStream(Channels.newOutputStream(ch), CHUNK));
-        write(model, header, out);
-        out.flush();
-        ch.force(true);
-      }
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      moved = true;
-    } catch (IOException e) {
-      throw new IOException("cannot save model to " + file + ": " + e, e);
-    } finally {
-      if (!moved && tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // the temporary file cannot load (no checksum yet, or it was complete and renamed)
-        }
-      }
-    }
-    syncFolder(dir);
+    byte[] header = header(model, createdAt);
+    AtomicFile.write(file, "model", tap, out -> write(model, header, out));
   }
 
   /** Writes the whole file to {@code out} (not flushed, not closed). */
@@ -224,29 +189,6 @@ final class ModelFile {
   private static void strings(ArrayNode array, List<String> values) {
     for (String v : values) {
       array.add(v);
-    }
-  }
-
-  private static Path createTemp(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 9) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** Makes the rename durable where the platform allows opening a folder (best effort). */
-  private static void syncFolder(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException | RuntimeException ignored) {
-      // not supported on this platform or file system
     }
   }
 
