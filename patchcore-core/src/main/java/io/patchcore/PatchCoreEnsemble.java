@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.SplittableRandom;
 
 /**
  * Several PatchCore models, each with its own backbone, whose image scores are combined after
@@ -231,20 +230,7 @@ public final class PatchCoreEnsemble implements AutoCloseable {
 
   /** {@code count} distinct indices in [0, n), drawn with a seeded partial shuffle, ascending. */
   static int[] drawCalibrationImages(int n, int count, long seed) {
-    int[] idx = new int[n];
-    for (int i = 0; i < n; i++) {
-      idx[i] = i;
-    }
-    SplittableRandom r = new SplittableRandom(seed);
-    for (int i = 0; i < count; i++) {
-      int j = i + r.nextInt(n - i);
-      int t = idx[i];
-      idx[i] = idx[j];
-      idx[j] = t;
-    }
-    int[] out = Arrays.copyOf(idx, count);
-    Arrays.sort(out);
-    return out;
+    return Samplers.randomIndices(n, count, seed);
   }
 
   private static RuntimeException memberFailure(int m, FeatureExtractor backbone, String what,

@@ -117,6 +117,35 @@ public final class Samplers {
     return (int) Math.floor(rows * fraction);
   }
 
+  /**
+   * {@code count} distinct indices of [0, n), chosen uniformly at random by a partial Fisher-Yates
+   * shuffle driven by {@code new SplittableRandom(seed)}, in ascending order. The same arguments
+   * always give the same indices (the random sampler, seeded subsamples and held-out splits use it).
+   *
+   * @throws IllegalArgumentException if {@code count} is not in [0, n]
+   */
+  public static int[] randomIndices(int n, int count, long seed) {
+    if (count < 0 || count > n) {
+      throw new IllegalArgumentException("cannot draw " + count + " distinct indices of " + n);
+    }
+    int[] out = draw(n, count, new SplittableRandom(seed));
+    Arrays.sort(out);
+    return out;
+  }
+
+  /** {@code count} distinct indices of [0, n) in the order drawn (partial Fisher-Yates). */
+  static int[] draw(int n, int count, SplittableRandom rnd) {
+    int[] perm = new int[n];
+    Arrays.setAll(perm, i -> i);
+    for (int i = 0; i < count; i++) {
+      int j = i + rnd.nextInt(n - i);
+      int t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    return Arrays.copyOf(perm, count);
+  }
+
   private static final class Identity extends Sampler {
     static final Identity INSTANCE = new Identity();
 
@@ -157,19 +186,7 @@ public final class Samplers {
 
     @Override
     int[] select(float[] f, int rows, int dim, long seed, Compute c, Executor e, ProgressListener p) {
-      int m = sampleSize(rows);
-      int[] perm = new int[rows];
-      Arrays.setAll(perm, i -> i);
-      SplittableRandom rnd = new SplittableRandom(seed);
-      for (int i = 0; i < m; i++) { // partial Fisher-Yates
-        int j = i + rnd.nextInt(rows - i);
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
-      int[] out = Arrays.copyOf(perm, m);
-      Arrays.sort(out);
-      return out;
+      return randomIndices(rows, sampleSize(rows), seed);
     }
   }
 
@@ -212,7 +229,7 @@ public final class Samplers {
       try (Compute.CoresetKernel kernel = compute.coresetKernel(points, rows, pdim)) {
         // running distance: mean Euclidean distance to the random starting points (not selected)
         int nStarts = Math.min(starts, rows);
-        int[] startIdx = distinctRandom(rows, nStarts, rnd);
+        int[] startIdx = draw(rows, nStarts, rnd);
         double[] sum = new double[rows];
         float[] d = new float[rows];
         for (int s : startIdx) {
@@ -239,18 +256,6 @@ public final class Samplers {
         }
       }
       return selected;
-    }
-
-    private static int[] distinctRandom(int n, int count, SplittableRandom rnd) {
-      int[] perm = new int[n];
-      Arrays.setAll(perm, i -> i);
-      for (int i = 0; i < count; i++) {
-        int j = i + rnd.nextInt(n - i);
-        int t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
-      return Arrays.copyOf(perm, count);
     }
 
     /**

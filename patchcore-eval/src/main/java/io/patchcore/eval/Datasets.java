@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -224,16 +222,7 @@ public final class Datasets {
     if (count >= n) {
       return List.copyOf(samples);
     }
-    SplittableRandom random = new SplittableRandom(seed);
-    int[] order = IntStream.range(0, n).toArray();
-    for (int i = 0; i < count; i++) {
-      int j = i + random.nextInt(n - i);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    int[] chosen = Arrays.copyOf(order, count);
-    Arrays.sort(chosen);
+    int[] chosen = io.patchcore.Samplers.randomIndices(n, count, seed);
     List<Sample> out = new ArrayList<>(count);
     for (int index : chosen) {
       out.add(samples.get(index));
