@@ -26,6 +26,26 @@ public interface Compute {
   CoresetKernel coresetKernel(float[] points, int rows, int dim);
 
   /**
+   * Checks the arguments of {@link NeighbourIndex#search} against an index of {@code rows x dim};
+   * every implementation calls it first, so all fail alike.
+   *
+   * @throws IllegalArgumentException naming the bad value
+   */
+  static void checkSearch(int rows, int dim, float[] queries, int count, int k, float[] distances, int[] indices) {
+    if (k < 1 || k > rows) {
+      throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
+    }
+    if ((long) count * dim != queries.length) {
+      throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
+          + " values, got " + queries.length);
+    }
+    if (distances.length < (long) count * k || indices.length < (long) count * k) {
+      throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
+          + distances.length + " and " + indices.length);
+    }
+  }
+
+  /**
    * The final step of every implementation's search, so that all agree: re-measures the candidate
    * bank rows of one query exactly (in double precision) and writes the {@code k} nearest in
    * ascending order, ties to the lower row index, to {@code distances[outOffset ..]} and

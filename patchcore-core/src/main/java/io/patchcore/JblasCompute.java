@@ -115,17 +115,7 @@ final class JblasCompute implements Compute {
 
     @Override
     public void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor) {
-      if (k < 1 || k > rows) {
-        throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
-      }
-      if ((long) count * dim != queries.length) {
-        throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
-            + " values, got " + queries.length);
-      }
-      if (distances.length < (long) count * k || indices.length < (long) count * k) {
-        throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
-            + distances.length + " and " + indices.length);
-      }
+      Compute.checkSearch(rows, dim, queries, count, k, distances, indices);
       int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
       Parallel.forEach(executor, blocks, Parallel.helpers(executor),
           b -> searchBlock(queries, b * QUERY_BLOCK, Math.min(count, (b + 1) * QUERY_BLOCK), k, distances, indices));

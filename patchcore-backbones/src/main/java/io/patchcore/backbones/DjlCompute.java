@@ -212,17 +212,7 @@ final class DjlCompute implements Compute {
 
     @Override
     public void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor) {
-      if (k < 1 || k > rows) {
-        throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
-      }
-      if ((long) count * dim != queries.length) {
-        throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
-            + " values, got " + queries.length);
-      }
-      if (distances.length < (long) count * k || indices.length < (long) count * k) {
-        throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
-            + distances.length + " and " + indices.length);
-      }
+      Compute.checkSearch(rows, dim, queries, count, k, distances, indices);
       lock.readLock().lock();
       try {
         if (closed) {
