@@ -3,6 +3,7 @@ package io.patchcore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.patchcore.testing.RandomData;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,14 +19,6 @@ class JblasKernelTest {
   @AfterAll
   static void shutdown() {
     POOL.shutdownNow();
-  }
-
-  static float[] random(Random rnd, int n) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) rnd.nextGaussian();
-    }
-    return a;
   }
 
   /** Naive exact k-NN: (distance, index) ascending. */
@@ -61,15 +54,8 @@ class JblasKernelTest {
       "8193, 257, 8, 1"})
   void search_equalsNaiveDoubleLoop(int rows, int count, int dim, int k) {
     Random rnd = new Random(rows * 31L + count);
-    float[] bank = random(rnd, rows * dim);
-    float[] q = random(rnd, count * dim);
-    // a few queries sit on top of bank rows, where float32 expansion loses precision
-    for (int i = 0; i < Math.min(count, 5); i++) {
-      int r = rnd.nextInt(rows);
-      for (int j = 0; j < dim; j++) {
-        q[i * dim + j] = bank[r * dim + j] + (float) (1e-3 * rnd.nextGaussian());
-      }
-    }
+    float[] bank = RandomData.gaussian(rnd, rows * dim);
+    float[] q = RandomData.queriesNear(rnd, bank, rows, count, dim);
     double[] expDist = new double[count * k];
     int[] expIdx = new int[count * k];
     naive(bank, rows, q, count, dim, k, expDist, expIdx);
@@ -112,7 +98,7 @@ class JblasKernelTest {
     Random rnd = new Random(5);
     int rows = 40000;
     int dim = 6;
-    float[] pts = random(rnd, rows * dim);
+    float[] pts = RandomData.gaussian(rnd, rows * dim);
     try (Compute.CoresetKernel kernel = Computes.cpu().coresetKernel(pts, rows, dim)) {
       float[] running = new float[rows];
       java.util.Arrays.fill(running, Float.POSITIVE_INFINITY);

@@ -14,6 +14,7 @@ import io.patchcore.PatchCoreModel;
 import io.patchcore.Samplers;
 import java.util.ArrayList;
 import java.util.List;
+import io.patchcore.testing.RandomData;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,14 +26,6 @@ class DjlComputeTest {
   static final Compute TORCH = TorchCompute.cpu();
   /** Tiny blocks and chunks: several query blocks and bank chunks even for small inputs. */
   static final Compute CHUNKED = new DjlCompute(Device.cpu(), 32, 32 * 400, 3000);
-
-  static float[] gaussian(Random rnd, int n) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) rnd.nextGaussian();
-    }
-    return a;
-  }
 
   @ParameterizedTest(name = "bank {0}x{2}, queries {1}, k={3}")
   @CsvSource({
@@ -46,15 +39,8 @@ class DjlComputeTest {
       "20000, 130, 8, 5"})
   void search_equalsJblas(int rows, int count, int dim, int k) {
     Random rnd = new Random(rows * 131L + count * 7L + k);
-    float[] bank = gaussian(rnd, rows * dim);
-    float[] q = gaussian(rnd, count * dim);
-    // a few queries sit almost on bank rows, where float32 expansion loses precision
-    for (int i = 0; i < Math.min(count, 5); i++) {
-      int r = rnd.nextInt(rows);
-      for (int j = 0; j < dim; j++) {
-        q[i * dim + j] = bank[r * dim + j] + (float) (1e-3 * rnd.nextGaussian());
-      }
-    }
+    float[] bank = RandomData.gaussian(rnd, rows * dim);
+    float[] q = RandomData.queriesNear(rnd, bank, rows, count, dim);
     float[] expDist = new float[count * k];
     int[] expIdx = new int[count * k];
     try (Compute.NeighbourIndex index = JBLAS.neighbourIndex(bank, rows, dim)) {
@@ -80,7 +66,7 @@ class DjlComputeTest {
   void search_exactQueriesGiveZeroDistanceAndLowerIndexOnDuplicates() {
     int dim = 16;
     Random rnd = new Random(3);
-    float[] bank = gaussian(rnd, 50 * dim);
+    float[] bank = RandomData.gaussian(rnd, 50 * dim);
     System.arraycopy(bank, 10 * dim, bank, 40 * dim, dim); // row 40 duplicates row 10
     float[] q = new float[dim];
     System.arraycopy(bank, 40 * dim, q, 0, dim);
@@ -108,7 +94,7 @@ class DjlComputeTest {
 
   @Test
   void closeReleasesTheBankAndLaterSearchesFail() {
-    float[] bank = gaussian(new Random(1), 40);
+    float[] bank = RandomData.gaussian(new Random(1), 40);
     Compute.NeighbourIndex index = TORCH.neighbourIndex(bank, 10, 4);
     index.search(new float[4], 1, 1, new float[1], new int[1], null);
     index.close();
@@ -124,7 +110,7 @@ class DjlComputeTest {
   @ParameterizedTest(name = "points {0}x{1}")
   @CsvSource({"1, 3", "300, 16", "2000, 64", "150000, 3"})
   void coreset_argmaxSequenceEqualsJblas(int rows, int dim) {
-    float[] points = gaussian(new Random(rows + dim), rows * dim);
+    float[] points = RandomData.gaussian(new Random(rows + dim), rows * dim);
     for (Compute compute : List.of(TORCH, CHUNKED)) {
       float[] expOut = new float[rows];
       float[] out = new float[rows];
@@ -164,8 +150,8 @@ class DjlComputeTest {
     List<FeatureMaps> maps = new ArrayList<>();
     for (int b = 0; b < images; b++) {
       maps.add(new FeatureMaps(32, 32, List.of(
-          new FeatureMap("l1", 24, 8, 8, gaussian(rnd, 24 * 64)),
-          new FeatureMap("l2", 32, 4, 4, gaussian(rnd, 32 * 16)))));
+          new FeatureMap("l1", 24, 8, 8, RandomData.gaussian(rnd, 24 * 64)),
+          new FeatureMap("l2", 32, 4, 4, RandomData.gaussian(rnd, 32 * 16)))));
     }
     return maps;
   }
