@@ -39,7 +39,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Dataset dataset = Inputs.dataset(data);
     List<ScoredSample> scored;
     Map<String, String> backbone = PatchCoreModel.backboneConfiguration(model);
-    try (FeatureExtractor bb = Inputs.backboneOf(model); PatchCoreModel m = PatchCoreModel.load(model, bb)) {
+    try (FeatureExtractor bb = Inputs.backboneOf(model, backbone); PatchCoreModel m = PatchCoreModel.load(model, bb)) {
       scored = Inputs.score(m, dataset.name(), dataset.test(), true, new ConsoleProgress());
     }
     return report(spec, scored, EvaluationReport.builder(scored).topK(topK)

@@ -34,12 +34,15 @@ final class FitCommand implements Callable<Integer> {
   @Mixin
   PatchCoreOptions options;
 
+  @Mixin
+  PatchCoreOptions.Swept swept;
+
   @Override
   public Integer call() throws Exception {
     java.util.Map<String, String> conf;
     try {
       conf = backbone.configuration();
-      options.build(null, null, options.patchSize, options.coreset, options.neighbours, (s, d, t) -> {});
+      options.build(null, null, swept.patchSize, swept.coreset, swept.neighbours, (s, d, t) -> {});
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new Cli.UsageException(e.getMessage());
     }
@@ -52,8 +55,8 @@ final class FitCommand implements Callable<Integer> {
       options.compute = io.patchcore.backbones.TorchCompute.gpu(0);
     }
     try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
-      PatchCore pc = options.build(bb, backbone.layers, options.patchSize, options.coreset,
-          options.neighbours, progress);
+      PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,
+          swept.neighbours, progress);
       try (PatchCoreModel model = pc.fit(Inputs.readable(train, err, failed))) {
         model.save(this.out);
         out.printf("fitted %s on %d of %d images: memory bank %d x %d of %d patches -> %s%n", pc, train.size()

@@ -82,7 +82,11 @@ final class Inputs {
 
   /** Opens the backbone a saved model was fitted with, as recorded in its header. */
   static FeatureExtractor backboneOf(Path model) throws IOException {
-    Map<String, String> conf = PatchCoreModel.backboneConfiguration(model);
+    return backboneOf(model, PatchCoreModel.backboneConfiguration(model));
+  }
+
+  /** Opens the backbone {@code conf}, as read from the header of {@code model}, describes. */
+  static FeatureExtractor backboneOf(Path model, Map<String, String> conf) throws IOException {
     if (conf.isEmpty()) {
       throw new IOException(model + ": the model was fitted on feature maps without a backbone; it cannot score images");
     }

@@ -9,10 +9,24 @@ import io.patchcore.Samplers;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
-/** The PatchCore options shared by {@code fit} and {@code sweep}. */
+/**
+ * The PatchCore options shared by {@code fit} and {@code sweep}; the ones {@code sweep} varies
+ * (patch size, coreset fraction, neighbours) are in {@link Swept}.
+ */
 final class PatchCoreOptions {
-  @Option(names = "--patch-size", paramLabel = "P", description = "Patch size, odd (default: ${DEFAULT-VALUE}).")
-  int patchSize = 3;
+  /** The options {@code sweep} takes as lists: single values for {@code fit}. */
+  static final class Swept {
+    @Option(names = "--patch-size", paramLabel = "P", description = "Patch size, odd (default: ${DEFAULT-VALUE}).")
+    int patchSize = 3;
+
+    @Option(names = "--coreset", paramLabel = "FRACTION",
+        description = "Fraction of patches the sampler keeps, in (0, 1] (default: ${DEFAULT-VALUE}).")
+    double coreset = 0.1;
+
+    @Option(names = "--neighbours", paramLabel = "K",
+        description = "Nearest bank rows averaged per patch (default: ${DEFAULT-VALUE}).")
+    int neighbours = 1;
+  }
 
   @Option(names = "--stride", paramLabel = "S", description = "Patch stride (default: ${DEFAULT-VALUE}).")
   int stride = 1;
@@ -26,13 +40,6 @@ final class PatchCoreOptions {
   @Option(names = "--sampler", paramLabel = "KIND",
       description = "identity, random, approx-greedy or greedy (default: ${DEFAULT-VALUE}).")
   String sampler = "approx-greedy";
-
-  @Option(names = "--coreset", paramLabel = "FRACTION",
-      description = "Fraction of patches the sampler keeps, in (0, 1] (default: ${DEFAULT-VALUE}).")
-  double coreset = 0.1;
-
-  @Option(names = "--neighbours", paramLabel = "K", description = "Nearest bank rows averaged per patch (default: ${DEFAULT-VALUE}).")
-  int neighbours = 1;
 
   @Option(names = "--scoring", paramLabel = "KIND", description = "max or reweighted (default: ${DEFAULT-VALUE}).")
   String scoring = "max";

@@ -53,43 +53,7 @@ final class SweepCommand implements Callable<Integer> {
   BackboneOptions backbone;
 
   @Mixin
-  SharedOptions options;
-
-  /** The PatchCore options of fit, minus the swept ones. */
-  static final class SharedOptions {
-    @Option(names = "--stride", description = "Patch stride (default: ${DEFAULT-VALUE}).")
-    int stride = 1;
-
-    @Option(names = "--pretrain-dim", description = "Per-layer pooled dimension (default: ${DEFAULT-VALUE}).")
-    int pretrainDim = 1024;
-
-    @Option(names = "--target-dim", description = "Feature dimension (default: ${DEFAULT-VALUE}).")
-    int targetDim = 1024;
-
-    @Option(names = "--sampler", description = "identity, random, approx-greedy or greedy (default: ${DEFAULT-VALUE}).")
-    String sampler = "approx-greedy";
-
-    @Option(names = "--scoring", description = "max or reweighted (default: ${DEFAULT-VALUE}).")
-    String scoring = "max";
-
-    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
-    long seed = 0;
-
-    @Option(names = "--threads", description = "Worker threads (default: available processors).")
-    Integer threads;
-
-    PatchCoreOptions with() {
-      PatchCoreOptions o = new PatchCoreOptions();
-      o.stride = stride;
-      o.pretrainDim = pretrainDim;
-      o.targetDim = targetDim;
-      o.sampler = sampler;
-      o.scoring = scoring;
-      o.seed = seed;
-      o.threads = threads;
-      return o;
-    }
-  }
+  PatchCoreOptions pco;
 
   private record Combination(double coreset, int patchSize, int k) {}
 
@@ -100,7 +64,6 @@ final class SweepCommand implements Callable<Integer> {
     List<Double> cs = coresets == null ? List.of(0.1) : coresets;
     List<Integer> ps = patchSizes == null ? List.of(3) : patchSizes;
     List<Integer> ks = neighbours == null ? List.of(1) : neighbours;
-    PatchCoreOptions pco = options.with();
     Map<String, String> conf;
     List<Combination> combos = new ArrayList<>();
     try {
