@@ -20,7 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Scoring one image: 784 query patches against a memory bank, k nearest. Compares the jblas kernel
- * (single thread and parallel over query blocks) with a plain-Java double loop baseline.
+ * (single thread and parallel over query blocks) and the libtorch CPU back end
+ * ({@code TorchCompute.cpu()}, which parallelises each GEMM itself) with a plain-Java loop
+ * baseline. The fork runs DJL offline with tracking off.
  *
  * <p>Run: {@code java -jar patchcore-bench/target/benchmarks.jar KnnBenchmark}
  */
@@ -29,7 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true",
+    "-DDJL_CACHE_DIR=target/djl-cache", "-DENGINE_CACHE_DIR=target/djl-cache"})
 public class KnnBenchmark {
   @Param({"10000", "40000"})
   int bankRows;
@@ -45,6 +48,7 @@ public class KnnBenchmark {
   float[] bank;
   float[] queries;
   Compute.NeighbourIndex index;
+  Compute.NeighbourIndex torch;
   ExecutorService pool;
 
   @Setup(Level.Trial)
@@ -59,11 +63,13 @@ public class KnnBenchmark {
       queries[i] = (float) rnd.nextDouble();
     }
     index = Computes.cpu().neighbourIndex(bank, bankRows, dim);
+    torch = io.patchcore.backbones.TorchCompute.cpu().neighbourIndex(bank, bankRows, dim);
     pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    torch.close();
     pool.shutdownNow();
   }
 
@@ -80,6 +86,14 @@ public class KnnBenchmark {
     float[] d = new float[QUERIES * k];
     int[] idx = new int[QUERIES * k];
     index.search(queries, QUERIES, k, d, idx, pool);
+    return idx;
+  }
+
+  @Benchmark
+  public int[] torchCpu() {
+    float[] d = new float[QUERIES * k];
+    int[] idx = new int[QUERIES * k];
+    torch.search(queries, QUERIES, k, d, idx, null);
     return idx;
   }
 
