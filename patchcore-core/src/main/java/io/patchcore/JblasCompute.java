@@ -2,7 +2,6 @@ package io.patchcore;
 
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import org.jblas.NativeBlas;
 
 /**
  * The CPU {@link Compute}: squared distances as ||q||^2 - 2 q.m + ||m||^2 with cached bank norms,
@@ -134,7 +133,7 @@ final class JblasCompute implements Compute {
         int start = c * BANK_CHUNK;
         int m = chunks[c].length / dim;
         // dots (m x nq, column-major) = chunk (m x dim, row-major) times the query block transposed
-        NativeBlas.sgemm('T', 'N', m, nq, dim, 1f, chunks[c], 0, dim, block, 0, dim, 0f, dots, 0, m);
+        Blas.sgemm('T', 'N', m, nq, dim, 1f, chunks[c], 0, dim, block, 0, dim, 0f, dots, 0, m);
         for (int q = 0; q < nq; q++) {
           int col = q * m;
           int base = q * keep;

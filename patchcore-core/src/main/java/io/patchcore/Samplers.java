@@ -3,7 +3,6 @@ package io.patchcore;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executor;
-import org.jblas.NativeBlas;
 
 /**
  * The memory-bank samplers of ALGORITHM.md §2. Fractions are in (0, 1]; a sampler keeps
@@ -270,7 +269,7 @@ public final class Samplers {
       }
       float[] projected = new float[rows * out];
       // projected (column-major out x rows) = W^T (out x dim) * F^T (dim x rows)
-      NativeBlas.sgemm('T', 'N', out, rows, dim, 1f, w, 0, dim, features, 0, dim, 0f, projected, 0, out);
+      Blas.sgemm('T', 'N', out, rows, dim, 1f, w, 0, dim, features, 0, dim, 0f, projected, 0, out);
       return projected;
     }
   }

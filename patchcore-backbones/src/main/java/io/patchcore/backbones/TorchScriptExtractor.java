@@ -47,9 +47,10 @@ final class TorchScriptExtractor implements FeatureExtractor {
     setIfAbsent("ai.djl.offline", "true");
     setIfAbsent("OPT_OUT_TRACKING", "true");
     // TorchScript's profiling graph executor re-optimises a module during the first calls of every
-    // thread (the setting is thread-local in libtorch). One CI run of ConcurrencyTest saw a wrong
-    // score (2.48 instead of 1.22) from 8 new threads; this is the suspected cause, not proven
-    // (the failure did not reproduce in isolation). DJL applies this property on every forward call.
+    // thread (the setting is thread-local in libtorch), which costs time on each new thread and is
+    // not needed for inference. (It was once suspected of the wrong-scores-under-load defect; the
+    // cause was jblas's allocator, see io.patchcore.Blas.) DJL applies this property on every
+    // forward call.
     if (System.getProperty("ai.djl.pytorch.graph_optimizer") == null) {
       System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
     }
