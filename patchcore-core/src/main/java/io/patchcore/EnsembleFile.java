@@ -208,7 +208,7 @@ final class EnsembleFile {
           String memberName = name + " (member " + m + ")";
           try {
             models.add(ModelFile.read(new Bounded(in, entries.get(m).bytes()), entries.get(m).bytes(), memberName,
-                given.get(m)));
+                given.get(m), PatchCore.RunSettings.DEFAULT));
           } catch (ModelFormatException e) {
             String detail = e.getMessage().startsWith(memberName + ": ")
                 ? e.getMessage().substring(memberName.length() + 2) : e.getMessage();

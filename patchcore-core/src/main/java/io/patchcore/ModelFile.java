@@ -210,11 +210,11 @@ final class ModelFile {
 
   // ---------------------------------------------------------------- reading
 
-  static PatchCoreModel load(Path file, FeatureExtractor backbone) throws IOException {
+  static PatchCoreModel load(Path file, FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
     Objects.requireNonNull(file, "file");
     long size = Files.size(file);
     try (InputStream in = Files.newInputStream(file)) {
-      return read(in, size, file.toString(), backbone);
+      return read(in, size, file.toString(), backbone, runtime);
     }
   }
 
@@ -236,7 +236,7 @@ final class ModelFile {
   /** Reads a model file held in memory; {@code name} is used in messages. */
   static PatchCoreModel read(byte[] bytes, String name, FeatureExtractor backbone) throws ModelFormatException {
     try {
-      return read(new ByteArrayInputStream(bytes), bytes.length, name, backbone);
+      return read(new ByteArrayInputStream(bytes), bytes.length, name, backbone, PatchCore.RunSettings.DEFAULT);
     } catch (ModelFormatException e) {
       throw e;
     } catch (IOException e) {
@@ -245,10 +245,10 @@ final class ModelFile {
   }
 
   /** Reads a model file of {@code size} bytes from {@code in}; {@code name} is used in messages. */
-  static PatchCoreModel read(InputStream in, long size, String name, FeatureExtractor backbone)
-      throws IOException {
+  static PatchCoreModel read(InputStream in, long size, String name, FeatureExtractor backbone,
+      PatchCore.RunSettings runtime) throws IOException {
     Reader r = new Reader(in, size, name);
-    return r.read(backbone);
+    return r.read(backbone, runtime);
   }
 
   /** The validated header. */
@@ -274,9 +274,9 @@ final class ModelFile {
       return new ModelFormatException(name, message);
     }
 
-    PatchCoreModel read(FeatureExtractor backbone) throws IOException {
+    PatchCoreModel read(FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
       Header h = header();
-      return finish(h, backbone);
+      return finish(h, backbone, runtime);
     }
 
     /** Reads and checks the prefix and the header only. */
@@ -315,7 +315,7 @@ final class ModelFile {
       return h;
     }
 
-    private PatchCoreModel finish(Header h, FeatureExtractor backbone) throws IOException {
+    private PatchCoreModel finish(Header h, FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
       float[] bank = bank(h.rows() * h.dimension());
       long computed = crc.getValue();
       byte[] stored = bytes(CHECKSUM_BYTES);
@@ -337,7 +337,7 @@ final class ModelFile {
       try {
         PatchCore config = PatchCore.restore(backbone, h.layers(), h.patchSize(), h.stride(),
             h.pretrainDimension(), h.targetDimension(), h.sampler(), h.neighbours(), h.scoring(),
-            h.reweightingNeighbours(), h.sigma(), h.seed());
+            h.reweightingNeighbours(), h.sigma(), h.seed(), runtime);
         Embedder embedder = new Embedder(h.embeddingLayers(), h.patchSize(), h.stride(), h.pretrainDimension(),
             h.targetDimension());
         return new PatchCoreModel(config, embedder, bank, h.rows(), h.candidatePatches());

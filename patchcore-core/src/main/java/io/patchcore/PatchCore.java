@@ -89,13 +89,16 @@ public final class PatchCore {
   }
 
   /**
-   * A configuration with exactly these values, unchecked (the caller validated them), the shared
-   * executor, no progress listener and the CPU back end: for models read from files.
+   * A configuration with exactly these values, unchecked (the caller validated them), no progress
+   * listener and the given run-time settings: for models read from files.
    */
   static PatchCore restore(FeatureExtractor backbone, List<String> layers, int patchSize, int stride,
       int pretrainDimension, int targetDimension, Sampler sampler, int neighbours, ImageScoring scoring,
-      int reweightingNeighbours, double sigma, long seed) {
+      int reweightingNeighbours, double sigma, long seed, RunSettings runtime) {
     Builder b = new Builder();
+    b.threads = runtime.threads;
+    b.executor = runtime.executor;
+    b.compute = runtime.compute;
     b.backbone = backbone;
     b.layers = List.copyOf(layers);
     b.patchSize = patchSize;
@@ -110,6 +113,14 @@ public final class PatchCore {
     b.seed = seed;
     b.seedSet = true;
     return new PatchCore(b);
+  }
+
+  /**
+   * How a model read from a file runs: worker threads or an executor (neither: the shared pool of
+   * every core) and the compute back end (null: the CPU back end).
+   */
+  record RunSettings(int threads, Executor executor, Compute compute) {
+    static final RunSettings DEFAULT = new RunSettings(UNSET, null, null);
   }
 
   /** A new builder with the reference's defaults. */

@@ -189,7 +189,73 @@ public final class PatchCoreModel implements AutoCloseable {
    * @throws IOException if the file cannot be read
    */
   public static PatchCoreModel load(Path file, FeatureExtractor backbone) throws IOException {
-    return ModelFile.load(file, backbone);
+    return ModelFile.load(file, backbone, PatchCore.RunSettings.DEFAULT);
+  }
+
+  /**
+   * A loader that also sets how the model runs: worker threads or an executor, and the compute back
+   * end. {@code PatchCoreModel.loader().backbone(b).threads(4).load(file)}. Scores do not depend on
+   * these settings.
+   */
+  public static Loader loader() {
+    return new Loader();
+  }
+
+  /** Reads model files with chosen run-time settings; see {@link #loader()}. Not thread-safe. */
+  public static final class Loader {
+    private FeatureExtractor backbone;
+    private int threads = -1;
+    private java.util.concurrent.Executor executor;
+    private Compute compute;
+
+    private Loader() {}
+
+    /** The backbone to score images with (default: none, {@link #scoreFeatures} only). */
+    public Loader backbone(FeatureExtractor backbone) {
+      this.backbone = Objects.requireNonNull(backbone, "backbone");
+      return this;
+    }
+
+    /**
+     * Worker threads for the nearest-neighbour search, at least 1; 1 searches on the calling
+     * thread (default: a shared pool of every core).
+     */
+    public Loader threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+      }
+      if (executor != null) {
+        throw new IllegalStateException("threads conflicts with the executor already set");
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /** Runs parallel work on this executor (not shut down by the library). */
+    public Loader executor(java.util.concurrent.Executor executor) {
+      if (threads != -1) {
+        throw new IllegalStateException("executor conflicts with threads(" + threads + ") already set");
+      }
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** The compute back end for the search (default: the CPU back end). */
+    public Loader compute(Compute compute) {
+      this.compute = Objects.requireNonNull(compute, "compute");
+      return this;
+    }
+
+    /**
+     * Reads {@code file} as {@link PatchCoreModel#load} does.
+     *
+     * @throws ModelFormatException naming the file if it is not a valid model file or the backbone
+     *     is not the one the model was fitted with
+     * @throws IOException if the file cannot be read
+     */
+    public PatchCoreModel load(Path file) throws IOException {
+      return ModelFile.load(file, backbone, new PatchCore.RunSettings(threads, executor, compute));
+    }
   }
 
   /**

@@ -99,7 +99,7 @@ public final class ReferenceImport {
     }
     PatchCore config = PatchCore.restore(backbone, p.layers, p.patchSize, p.stride, p.pretrainDimension,
         p.targetDimension, Samplers.identity(), p.neighbours, ImageScoring.MAX,
-        PatchCore.DEFAULT_REWEIGHTING_NEIGHBOURS, PatchCore.DEFAULT_SIGMA, 0L);
+        PatchCore.DEFAULT_REWEIGHTING_NEIGHBOURS, PatchCore.DEFAULT_SIGMA, 0L, PatchCore.RunSettings.DEFAULT);
     Embedder embedder = new Embedder(p.layers, p.patchSize, p.stride, p.pretrainDimension, p.targetDimension);
     return new PatchCoreModel(config, embedder, bank.data(), bank.rows(), bank.rows());
   }

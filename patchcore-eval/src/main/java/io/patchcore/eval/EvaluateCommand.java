@@ -34,12 +34,15 @@ final class EvaluateCommand implements Callable<Integer> {
       + "scores (default: ${DEFAULT-VALUE}).")
   int topK = 5;
 
+  @picocli.CommandLine.Mixin
+  RunOptions run;
+
   @Override
   public Integer call() throws Exception {
     Dataset dataset = Inputs.dataset(data);
     List<ScoredSample> scored;
     Map<String, String> backbone = PatchCoreModel.backboneConfiguration(model);
-    try (FeatureExtractor bb = Inputs.backboneOf(model, backbone); PatchCoreModel m = PatchCoreModel.load(model, bb)) {
+    try (FeatureExtractor bb = Inputs.backboneOf(model, backbone); PatchCoreModel m = run.check().load(model, bb)) {
       scored = Inputs.score(m, dataset.name(), dataset.test(), true, new ConsoleProgress());
     }
     return report(spec, scored, EvaluationReport.builder(scored).topK(topK)

@@ -57,6 +57,9 @@ final class FilterCommand implements Callable<Integer> {
       description = "Also write path,group,label,score,error of every image (default: DIR of --keep/../filter.csv).")
   Path decisions;
 
+  @picocli.CommandLine.Mixin
+  RunOptions run;
+
   @Override
   public Integer call() throws Exception {
     if (!(fpr > 0 && fpr < 1)) {
@@ -84,7 +87,7 @@ final class FilterCommand implements Callable<Integer> {
     List<ScoredSample> calScores;
     List<ScoredSample> scores;
     try (FeatureExtractor backbone = Inputs.backboneOf(model);
-        PatchCoreModel m = PatchCoreModel.load(model, backbone)) {
+        PatchCoreModel m = run.check().load(model, backbone)) {
       calScores = Inputs.score(m, "calibration", cal, false, new ConsoleProgress());
       scores = Inputs.score(m, "images", todo, false, new ConsoleProgress());
     }

@@ -47,8 +47,8 @@ final class PatchCoreOptions {
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--threads", description = "Worker threads (default: available processors).")
-  Integer threads;
+  @picocli.CommandLine.Mixin
+  RunOptions run;
 
   /** The compute back end (not an option: {@code --device gpu} selects libtorch on the GPU). */
   io.patchcore.Compute compute;
@@ -92,8 +92,8 @@ final class PatchCoreOptions {
     if (layers != null && !layers.isEmpty()) {
       b.layers(layers.toArray(new String[0]));
     }
-    if (threads != null) {
-      b.threads(threads);
+    if (run.check().threads != null) {
+      b.threads(run.threads);
     }
     if (compute != null) {
       b.compute(compute);

@@ -27,6 +27,9 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE.csv", description = "CSV file to write.")
   Path out;
 
+  @picocli.CommandLine.Mixin
+  RunOptions run;
+
   @Override
   public Integer call() throws Exception {
     List<Sample> samples = Inputs.images(images);
@@ -35,7 +38,7 @@ final class ScoreCommand implements Callable<Integer> {
     }
     List<ScoredSample> scored;
     try (FeatureExtractor backbone = Inputs.backboneOf(model);
-        PatchCoreModel m = PatchCoreModel.load(model, backbone)) {
+        PatchCoreModel m = run.check().load(model, backbone)) {
       scored = Inputs.score(m, "images", samples, false, new ConsoleProgress());
     }
     EvaluationReport.writeScoresCsv(out, scored);
