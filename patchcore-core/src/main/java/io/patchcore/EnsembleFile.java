@@ -1,5 +1,7 @@
 package io.patchcore;
 
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.io.AtomicFile;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,5 +1,11 @@
 package io.patchcore;
 
+import io.patchcore.sampling.SamplerSpec;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.feature.Embedder;
+import io.patchcore.internal.io.AtomicFile;
+import io.patchcore.sampling.Sampler;
+import io.patchcore.sampling.Samplers;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -156,12 +162,7 @@ final class ModelFile {
     h.put("patchStride", c.stride);
     h.put("pretrainDimension", c.pretrainDimension);
     h.put("targetDimension", c.targetDimension);
-    Samplers.Spec spec;
-    try {
-      spec = Samplers.spec(c.sampler);
-    } catch (IllegalArgumentException e) {
-      throw new IOException("cannot save sampler " + c.sampler.description() + ": " + e.getMessage(), e);
-    }
+    SamplerSpec spec = c.sampler.spec();
     ObjectNode s = h.putObject("sampler");
     s.put("kind", spec.kind());
     s.put("fraction", spec.fraction());
@@ -564,16 +565,17 @@ final class ModelFile {
       int projection = integer(s, "sampler.", "projection", 0, Integer.MAX_VALUE);
       int starts = integer(s, "sampler.", "starts", 0, Integer.MAX_VALUE);
       text(s, "sampler.", "description", true);
-      Samplers.Spec spec = new Samplers.Spec(kind, fraction, projection, starts);
+      SamplerSpec spec;
       Sampler sampler;
       try {
-        sampler = Samplers.fromSpec(spec);
+        spec = new SamplerSpec(kind, fraction, projection, starts);
+        sampler = spec.toSampler();
       } catch (IllegalArgumentException e) {
         throw reader.bad("header field 'sampler' is invalid: " + e.getMessage());
       }
-      if (!Samplers.spec(sampler).equals(spec)) {
-        throw reader.bad("header field 'sampler' " + spec + " is not consistent: a " + kind + " sampler is "
-            + Samplers.spec(sampler));
+      if (!sampler.spec().equals(spec)) {
+        throw reader.bad("header field 'sampler' {kind=" + kind + ", fraction=" + fraction + ", projection="
+            + projection + ", starts=" + starts + "} is not consistent: a " + kind + " sampler is " + sampler.spec());
       }
       return sampler;
     }

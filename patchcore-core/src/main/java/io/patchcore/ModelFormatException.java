@@ -10,12 +10,12 @@ import java.io.IOException;
 public class ModelFormatException extends IOException {
   private final String file;
 
-  ModelFormatException(String file, String message) {
+  public ModelFormatException(String file, String message) {
     super(file + ": " + message);
     this.file = file;
   }
 
-  ModelFormatException(String file, String message, Throwable cause) {
+  public ModelFormatException(String file, String message, Throwable cause) {
     super(file + ": " + message, cause);
     this.file = file;
   }

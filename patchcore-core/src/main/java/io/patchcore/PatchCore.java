@@ -1,5 +1,16 @@
 package io.patchcore;
 
+import io.patchcore.internal.WorkerPools;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.internal.Parallel;
+import io.patchcore.internal.feature.Embedder;
+import io.patchcore.internal.feature.FloatBuffer;
+import io.patchcore.internal.feature.Gaussian;
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
+import io.patchcore.sampling.Sampler;
+import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +56,6 @@ public final class PatchCore {
   /** Default anomaly-map blur. */
   public static final double DEFAULT_SIGMA = 4.0;
 
-  private static volatile Executor defaultExecutor;
 
   final FeatureExtractor backbone;
   final List<String> layers;
@@ -80,9 +90,9 @@ public final class PatchCore {
     if (b.executor != null) {
       this.executor = b.executor;
     } else if (b.threads != UNSET) {
-      this.executor = b.threads == 1 ? null : newPool(b.threads);
+      this.executor = b.threads == 1 ? null : WorkerPools.newPool(b.threads);
     } else {
-      this.executor = sharedDefaultExecutor();
+      this.executor = WorkerPools.shared();
     }
     this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
     this.compute = b.compute == null ? Computes.cpu() : b.compute;
@@ -187,18 +197,18 @@ public final class PatchCore {
    */
   public PatchCoreModel fit(Iterable<BufferedImage> images) {
     FeatureExtractor bb = requireBackbone();
-    return fitFrom(images, image -> () -> bb.extract(image));
+    return new FitPipeline(this).run(images, image -> () -> bb.extract(image));
   }
 
   /** Fits on image files (PNG, JPEG and whatever ImageIO decodes); errors name the file. */
   public PatchCoreModel fitPaths(Iterable<Path> images) {
     FeatureExtractor bb = requireBackbone();
-    return fitFrom(images, path -> () -> bb.extract(path));
+    return new FitPipeline(this).run(images, path -> () -> bb.extract(path));
   }
 
   /** Fits on feature maps computed elsewhere (no backbone needed). */
   public PatchCoreModel fitFeatures(Iterable<FeatureMaps> features) {
-    return fitFrom(features, maps -> () -> maps);
+    return new FitPipeline(this).run(features, maps -> () -> maps);
   }
 
   FeatureExtractor requireBackbone() {
@@ -214,131 +224,7 @@ public final class PatchCore {
     return new Embedder(use, patchSize, stride, pretrainDimension, targetDimension);
   }
 
-  private interface Source<T> {
-    Supplier<FeatureMaps> of(T item);
-  }
 
-  private <T> PatchCoreModel fitFrom(Iterable<T> items, Source<T> source) {
-    Objects.requireNonNull(items, "images");
-    long total = items instanceof Collection<?> c ? c.size() : -1;
-    Iterator<T> it = items.iterator();
-    if (!it.hasNext()) {
-      throw new IllegalArgumentException("no training images: the training set is empty");
-    }
-    int batch = Math.max(1, Parallel.helpers(executor) + 1) * 2;
-    FloatBuffer bank = new FloatBuffer();
-    Embedder embedder = null;
-    long done = 0;
-    List<T> batchItems = new ArrayList<>(batch);
-    List<Supplier<FeatureMaps>> pending = new ArrayList<>(batch);
-    while (it.hasNext()) {
-      batchItems.clear();
-      pending.clear();
-      while (it.hasNext() && pending.size() < batch) {
-        T item = it.next();
-        batchItems.add(item);
-        pending.add(source.of(item));
-      }
-      if (embedder == null) {
-        FeatureMaps first;
-        try {
-          first = pending.get(0).get();
-        } catch (RuntimeException ex) {
-          throw trainingFailure(done, batchItems.get(0), ex);
-        }
-        embedder = embedderFor(first);
-        pending.set(0, () -> first);
-      }
-      Embedder.Embedding[] out = new Embedder.Embedding[pending.size()];
-      Embedder e = embedder;
-      long base = done;
-      Parallel.forEach(executor, pending.size(), Parallel.helpers(executor), i -> {
-        try {
-          out[i] = e.embed(pending.get(i).get());
-        } catch (RuntimeException ex) {
-          throw trainingFailure(base + i, batchItems.get(i), ex);
-        }
-      });
-      for (Embedder.Embedding emb : out) {
-        bank.append(emb.data());
-      }
-      done += pending.size();
-      progress.onProgress("extract", done, total < 0 ? done : total);
-    }
-    int dim = embedder.dimension();
-    int rows = bank.size() / dim;
-    int keep = sampler.sampleSize(rows);
-    if (keep < neighbours) {
-      throw new IllegalArgumentException("sampler " + sampler.description() + " keeps " + keep + " of " + rows
-          + " patches, fewer than neighbours k=" + neighbours + "; use more images or a larger fraction");
-    }
-    if (scoring == ImageScoring.REWEIGHTED && keep < reweightingNeighbours) {
-      throw new IllegalArgumentException("memory bank of " + keep + " rows is smaller than the re-weighting "
-          + "neighbours b=" + reweightingNeighbours);
-    }
-    float[] all = bank.toArray();
-    int[] selected = sampler.select(all, rows, dim, seed, compute, executor, progress);
-    float[] memory;
-    if (selected.length == rows && isIdentity(selected)) {
-      memory = all;
-    } else {
-      memory = new float[selected.length * dim];
-      for (int i = 0; i < selected.length; i++) {
-        System.arraycopy(all, selected[i] * dim, memory, i * dim, dim);
-      }
-    }
-    return new PatchCoreModel(this, embedder, memory, selected.length, rows);
-  }
-
-  /**
-   * The failure of one training image, numbered from 0 and, for files, naming the file (unless
-   * the cause already does): an {@link IllegalStateException} (a closed backbone) stays one, any
-   * other failure becomes an {@link IllegalArgumentException}.
-   */
-  private static RuntimeException trainingFailure(long index, Object item, RuntimeException cause) {
-    String message = String.valueOf(cause.getMessage());
-    String file = item instanceof Path p && !message.contains(p.toString()) ? " (" + p + ")" : "";
-    String text = "training image " + index + file + ": " + message;
-    return cause instanceof IllegalStateException ? new IllegalStateException(text, cause)
-        : new IllegalArgumentException(text, cause);
-  }
-
-  private static boolean isIdentity(int[] idx) {
-    for (int i = 0; i < idx.length; i++) {
-      if (idx[i] != i) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static Executor sharedDefaultExecutor() {
-    Executor e = defaultExecutor;
-    if (e == null) {
-      synchronized (PatchCore.class) {
-        e = defaultExecutor;
-        if (e == null) {
-          e = newPool(Runtime.getRuntime().availableProcessors());
-          defaultExecutor = e;
-        }
-      }
-    }
-    return e;
-  }
-
-  /** A pool of daemon threads that die when idle, so an unused configuration leaks nothing. */
-  private static Executor newPool(int threads) {
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory factory = r -> {
-      Thread t = new Thread(r, "patchcore-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    ThreadPoolExecutor pool =
-        new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
-  }
 
   @Override
   public String toString() {

@@ -1,5 +1,9 @@
 package io.patchcore;
 
+import io.patchcore.internal.Draws;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.image.Images;
+import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -230,7 +234,7 @@ public final class PatchCoreEnsemble implements AutoCloseable {
 
   /** {@code count} distinct indices in [0, n), drawn with a seeded partial shuffle, ascending. */
   static int[] drawCalibrationImages(int n, int count, long seed) {
-    return Samplers.randomIndices(n, count, seed);
+    return Draws.randomIndices(n, count, seed);
   }
 
   private static RuntimeException memberFailure(int m, FeatureExtractor backbone, String what,

@@ -1,5 +1,13 @@
 package io.patchcore;
 
+import io.patchcore.internal.knn.SearchSteps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.internal.feature.Bilinear;
+import io.patchcore.internal.feature.Embedder;
+import io.patchcore.internal.feature.Gaussian;
+import io.patchcore.internal.knn.JblasCompute;
+import io.patchcore.knn.Compute;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -152,7 +160,7 @@ public final class PatchCoreModel implements AutoCloseable {
     double[] d = new double[b];
     double max = Double.NEGATIVE_INFINITY;
     for (int j = 0; j < b; j++) {
-      d[j] = Math.sqrt(JblasCompute.exactSquared(patches, worst * dim, bank, supportIdx[j] * dim, dim));
+      d[j] = Math.sqrt(SearchSteps.exactSquared(patches, worst * dim, bank, supportIdx[j] * dim, dim));
       max = Math.max(max, d[j]);
     }
     // m* is the first support row unless an identical row has a lower index; its distance is the same

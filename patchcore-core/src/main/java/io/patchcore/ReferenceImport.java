@@ -1,5 +1,10 @@
 package io.patchcore;
 
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.feature.Embedder;
+import io.patchcore.internal.interop.FaissFlatIndex;
+import io.patchcore.internal.interop.SafePickle;
+import io.patchcore.sampling.Samplers;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

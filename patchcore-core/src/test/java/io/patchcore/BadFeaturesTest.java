@@ -1,5 +1,9 @@
 package io.patchcore;
 
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.sampling.Samplers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

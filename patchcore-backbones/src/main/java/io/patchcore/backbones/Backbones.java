@@ -1,6 +1,10 @@
 package io.patchcore.backbones;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.internal.torch.TorchRuntime;
+import io.patchcore.torch.TorchCompute;
+import io.patchcore.PatchCoreModel;
+import io.patchcore.internal.image.Images;
+import io.patchcore.feature.FeatureExtractor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,7 +19,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Factories for {@link FeatureExtractor}s backed by TorchScript modules, run on the CPU with DJL's
+ * Factories for {@link FeatureExtractor}s backed by TorchScript modules, run on the CPU or a CUDA GPU with DJL's
  * PyTorch engine (no network access: DJL is put in offline mode with tracking off unless the
  * application set those properties itself).
  *
@@ -365,7 +369,7 @@ public final class Backbones {
     }
 
     private ai.djl.Device device() {
-      return TorchCompute.device(gpu, describe() + " on GPU " + gpu);
+      return TorchRuntime.device(gpu, describe() + " on GPU " + gpu);
     }
 
     /** Normalises the [0, 1] RGB values before the model. */

@@ -1,5 +1,7 @@
 package io.patchcore.backbones;
 
+import io.patchcore.internal.feature.Bilinear;
+
 /**
  * Bilinear resizing that reproduces PIL's {@code Image.resize(size, BILINEAR)} on 8-bit RGB
  * exactly, as torchvision's {@code Resize} uses it on PIL images.

@@ -13,8 +13,9 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMaps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.torch.TorchRuntime;
+import io.patchcore.feature.FeatureMaps;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A TorchScript module run by DJL's PyTorch engine on the CPU. Its forward takes one float tensor
+ * A TorchScript module run by DJL's PyTorch engine on the CPU or a CUDA GPU. Its forward takes one float tensor
  * {@code (1, 3, H, W)} and returns a tuple or list of outputs named by position, or a dict selected
  * by key: 4-D maps {@code (1, C, h, w)}, or tokens {@code (1, T, C)} for layers declared as tokens
  * (see {@link ModelOutputs}).
@@ -44,12 +45,11 @@ final class TorchScriptExtractor implements FeatureExtractor {
     // No network at run time: keep DJL from downloading engines or calling home unless the
     // application decided otherwise. Both are read by DJL as system properties as well as
     // environment variables.
-    setIfAbsent("ai.djl.offline", "true");
-    setIfAbsent("OPT_OUT_TRACKING", "true");
+    TorchRuntime.keepOffline();
     // TorchScript's profiling graph executor re-optimises a module during the first calls of every
     // thread (the setting is thread-local in libtorch), which costs time on each new thread and is
     // not needed for inference. (It was once suspected of the wrong-scores-under-load defect; the
-    // cause was jblas's allocator, see io.patchcore.Blas.) DJL applies this property on every
+    // cause was jblas's allocator, see io.patchcore.internal.knn.Blas.) DJL applies this property on every
     // forward call.
     if (System.getProperty("ai.djl.pytorch.graph_optimizer") == null) {
       System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
@@ -77,12 +77,6 @@ final class TorchScriptExtractor implements FeatureExtractor {
     this.preprocessing = preprocessing;
     this.minimumSide = minimumSide;
     this.model = model;
-  }
-
-  private static void setIfAbsent(String key, String value) {
-    if (System.getProperty(key) == null && System.getenv(key) == null) {
-      System.setProperty(key, value);
-    }
   }
 
   /**

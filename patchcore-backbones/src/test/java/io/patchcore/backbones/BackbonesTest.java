@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.engine.Engine;
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMap;
-import io.patchcore.FeatureMaps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
 import io.patchcore.testing.Npy;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

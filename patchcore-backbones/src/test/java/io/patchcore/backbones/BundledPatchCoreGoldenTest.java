@@ -4,11 +4,11 @@ import static io.patchcore.testing.Close.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMaps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
-import io.patchcore.Samplers;
+import io.patchcore.sampling.Samplers;
 import io.patchcore.testing.Npy;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;

@@ -3,9 +3,9 @@ package io.patchcore.backbones;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMap;
-import io.patchcore.FeatureMaps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
 import java.awt.image.BufferedImage;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package io.patchcore.backbones;
 
-import io.patchcore.Images;
+import io.patchcore.internal.image.Images;
 import java.awt.image.BufferedImage;
 import java.net.URISyntaxException;
 import java.net.URL;

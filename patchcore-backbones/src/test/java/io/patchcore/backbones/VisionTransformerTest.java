@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMap;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;

@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.PatchCore;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;

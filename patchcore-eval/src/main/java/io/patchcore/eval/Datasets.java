@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.internal.image.Images;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -222,7 +223,7 @@ public final class Datasets {
     if (count >= n) {
       return List.copyOf(samples);
     }
-    int[] chosen = io.patchcore.Samplers.randomIndices(n, count, seed);
+    int[] chosen = io.patchcore.internal.Draws.randomIndices(n, count, seed);
     List<Sample> out = new ArrayList<>(count);
     for (int index : chosen) {
       out.add(samples.get(index));

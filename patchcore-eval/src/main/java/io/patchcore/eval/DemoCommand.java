@@ -1,9 +1,9 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
-import io.patchcore.Samplers;
+import io.patchcore.sampling.Samplers;
 import io.patchcore.backbones.Backbones;
 import java.nio.file.Path;
 import java.util.ArrayList;

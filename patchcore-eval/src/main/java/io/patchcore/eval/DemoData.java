@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.internal.image.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,7 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.PatchCore;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import java.nio.file.Path;
 import java.util.List;

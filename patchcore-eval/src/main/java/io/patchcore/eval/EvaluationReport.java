@@ -1,5 +1,7 @@
 package io.patchcore.eval;
 
+import io.patchcore.backbones.Backbones;
+import io.patchcore.PatchCore;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SequenceWriter;
@@ -9,7 +11,7 @@ import com.fasterxml.jackson.dataformat.csv.CsvGenerator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.patchcore.AnomalyMap;
-import io.patchcore.Images;
+import io.patchcore.internal.image.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;

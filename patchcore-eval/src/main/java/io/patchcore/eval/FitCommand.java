@@ -1,6 +1,6 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ final class FitCommand implements Callable<Integer> {
     List<Sample> failed = new ArrayList<>();
     ConsoleProgress progress = new ConsoleProgress();
     if ("gpu".equals(conf.get("device"))) {
-      options.compute = io.patchcore.backbones.TorchCompute.gpu(0);
+      options.compute = io.patchcore.torch.TorchCompute.gpu(0);
     }
     try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
       PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,

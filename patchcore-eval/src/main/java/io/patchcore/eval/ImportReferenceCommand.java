@@ -1,6 +1,7 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.PatchCore;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ReferenceImport;
 import io.patchcore.backbones.Backbones;

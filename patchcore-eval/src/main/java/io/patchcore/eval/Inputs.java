@@ -1,8 +1,8 @@
 package io.patchcore.eval;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.FeatureExtractor;
-import io.patchcore.Images;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.image.Images;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ProgressListener;
 import io.patchcore.backbones.Backbones;

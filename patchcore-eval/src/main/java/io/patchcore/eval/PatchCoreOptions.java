@@ -1,11 +1,11 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.ImageScoring;
 import io.patchcore.PatchCore;
 import io.patchcore.ProgressListener;
-import io.patchcore.Sampler;
-import io.patchcore.Samplers;
+import io.patchcore.sampling.Sampler;
+import io.patchcore.sampling.Samplers;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -51,7 +51,7 @@ final class PatchCoreOptions {
   RunOptions run;
 
   /** The compute back end (not an option: {@code --device gpu} selects libtorch on the GPU). */
-  io.patchcore.Compute compute;
+  io.patchcore.knn.Compute compute;
 
   static Sampler sampler(String kind, double fraction) {
     switch (kind.toLowerCase(Locale.ROOT)) {

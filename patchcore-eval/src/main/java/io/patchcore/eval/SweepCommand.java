@@ -1,8 +1,8 @@
 package io.patchcore.eval;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.FeatureExtractor;
-import io.patchcore.FeatureMaps;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
 import java.io.IOException;
@@ -85,7 +85,7 @@ final class SweepCommand implements Callable<Integer> {
     List<FeatureMaps> train = new ArrayList<>();
     List<Features> test = new ArrayList<>();
     if ("gpu".equals(conf.get("device"))) {
-      pco.compute = io.patchcore.backbones.TorchCompute.gpu(0);
+      pco.compute = io.patchcore.torch.TorchCompute.gpu(0);
     }
     try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
       ConsoleProgress progress = new ConsoleProgress();

@@ -1,0 +1,74 @@
+package io.patchcore.torch;
+
+import io.patchcore.PatchCore;
+import ai.djl.Device;
+import io.patchcore.internal.torch.TorchRuntime;
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
+
+/**
+ * {@link Compute} back ends on DJL's PyTorch engine (libtorch), an alternative to the default
+ * {@link Computes#cpu() jblas} one with the same results up to exact ties: k-NN candidates are
+ * found with float32 GEMM and {@code topK} on the device, then re-measured exactly in double on the
+ * host; the greedy-coreset distance updates run on the device.
+ *
+ * <pre>{@code
+ * PatchCore config = PatchCore.builder().backbone(backbone).compute(TorchCompute.gpu(0)).build();
+ * }</pre>
+ *
+ * <p>The memory bank (or the coreset points) is copied to the device when a model is built or a
+ * coreset is sampled and released by {@link io.patchcore.PatchCoreModel#close()} (or at the end
+ * of sampling). The caller's executor is not used: libtorch parallelises each operation itself.
+ * A GPU needs a CUDA build of libtorch on the class path (e.g. {@code pytorch-native-cu*});
+ * DJL is put in offline mode with tracking off unless the application set those properties.
+ */
+public final class TorchCompute {
+
+  static {
+    TorchRuntime.keepOffline();
+  }
+
+  private static volatile DjlCompute cpu;
+
+  private TorchCompute() {}
+
+  /**
+   * The libtorch CPU back end (name {@code "torch-cpu"}).
+   *
+   * @throws IllegalStateException if the PyTorch engine cannot be loaded
+   */
+  public static Compute cpu() {
+    DjlCompute c = cpu;
+    if (c == null) {
+      synchronized (TorchCompute.class) {
+        c = cpu;
+        if (c == null) {
+          TorchRuntime.engine();
+          c = new DjlCompute(Device.cpu());
+          cpu = c;
+        }
+      }
+    }
+    return c;
+  }
+
+  /**
+   * The back end on CUDA device {@code index} (name {@code "torch-gpu<index>"}). When libtorch sees
+   * no GPU at all (no CUDA build of libtorch, no driver or no device), logs a warning and returns
+   * {@link #cpu()} instead.
+   *
+   * @throws IllegalArgumentException if {@code index} is negative, or GPUs are visible but none
+   *     with that index
+   * @throws IllegalStateException if the PyTorch engine cannot be loaded
+   */
+  public static Compute gpu(int index) {
+    if (index < 0) {
+      throw new IllegalArgumentException("GPU index must be non-negative, got " + index);
+    }
+    Device device = TorchRuntime.device(index, "TorchCompute.gpu(" + index + ")");
+    return device.isGpu() ? new DjlCompute(device) : cpu();
+  }
+
+}

@@ -1,0 +1,68 @@
+package io.patchcore.feature;
+
+import io.patchcore.PatchCoreModel;
+import io.patchcore.internal.image.Images;
+import java.awt.image.BufferedImage;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A backbone: turns an image into named feature maps. Implementations that hold native resources
+ * release them in {@link #close()}; they must be safe to call from several threads.
+ *
+ * <p>{@code patchcore-backbones} provides TorchScript implementations; tests and users with their
+ * own feature source implement this directly.
+ */
+public interface FeatureExtractor extends AutoCloseable {
+
+  /**
+   * A stable identity of this backbone (for example the model file name and its SHA-256), recorded
+   * in fitted models so a model is never scored with a different backbone.
+   */
+  String id();
+
+  /**
+   * How to recreate this backbone (for example its kind, model path, layer names and
+   * preprocessing), as plain strings. Saved in model files so tools can rebuild the backbone a
+   * model was fitted with; see {@code PatchCoreModel.backboneConfiguration(Path)}. Empty by default.
+   */
+  default Map<String, String> configuration() {
+    return Map.of();
+  }
+
+  /** The names of the layers {@link #extract} returns, in order. */
+  List<String> layerNames();
+
+  /**
+   * Preprocesses {@code image} as configured and returns its feature maps.
+   *
+   * @throws IllegalArgumentException if the image cannot be used (too small, wrong type)
+   * @throws IllegalStateException if the extractor was closed
+   */
+  FeatureMaps extract(BufferedImage image);
+
+  /**
+   * Reads the image at {@code path} and extracts its features.
+   *
+   * @throws UncheckedIOException naming the file when it cannot be read or decoded
+   */
+  default FeatureMaps extract(Path path) {
+    return extract(Images.read(path));
+  }
+
+  /** Extracts several images; implementations may batch them. */
+  default List<FeatureMaps> extractAll(List<BufferedImage> images) {
+    List<FeatureMaps> out = new ArrayList<>(images.size());
+    for (BufferedImage image : images) {
+      out.add(extract(image));
+    }
+    return out;
+  }
+
+  /** Releases native resources; further calls to {@link #extract} fail. Never throws. */
+  @Override
+  void close();
+}

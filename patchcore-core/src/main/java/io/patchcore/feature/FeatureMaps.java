@@ -1,0 +1,78 @@
+package io.patchcore.feature;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The feature maps a backbone produced for one image, in the backbone's layer order, plus the size
+ * of the image the backbone saw (anomaly maps are produced at that resolution). Immutable.
+ */
+public final class FeatureMaps {
+  private final int inputHeight;
+  private final int inputWidth;
+  private final List<FeatureMap> layers;
+
+  /**
+   * @param inputHeight height of the (preprocessed) image the maps were computed from
+   * @param inputWidth width of that image
+   * @param layers at least one map, names unique
+   */
+  public FeatureMaps(int inputHeight, int inputWidth, List<FeatureMap> layers) {
+    if (inputHeight < 1 || inputWidth < 1) {
+      throw new IllegalArgumentException("input size must be positive, got " + inputHeight + "x" + inputWidth);
+    }
+    Objects.requireNonNull(layers, "layers");
+    if (layers.isEmpty()) {
+      throw new IllegalArgumentException("at least one feature map is needed");
+    }
+    List<String> seen = new ArrayList<>();
+    for (FeatureMap m : layers) {
+      Objects.requireNonNull(m, "feature map");
+      if (seen.contains(m.name())) {
+        throw new IllegalArgumentException("duplicate layer name '" + m.name() + "'");
+      }
+      seen.add(m.name());
+    }
+    this.inputHeight = inputHeight;
+    this.inputWidth = inputWidth;
+    this.layers = List.copyOf(layers);
+  }
+
+  public int inputHeight() {
+    return inputHeight;
+  }
+
+  public int inputWidth() {
+    return inputWidth;
+  }
+
+  /** All maps in backbone order. */
+  public List<FeatureMap> layers() {
+    return layers;
+  }
+
+  /** The layer names in backbone order. */
+  public List<String> layerNames() {
+    return layers.stream().map(FeatureMap::name).toList();
+  }
+
+  /**
+   * The map called {@code name}.
+   *
+   * @throws IllegalArgumentException naming the missing layer and the available ones
+   */
+  public FeatureMap layer(String name) {
+    for (FeatureMap m : layers) {
+      if (m.name().equals(name)) {
+        return m;
+      }
+    }
+    throw new IllegalArgumentException("no layer '" + name + "' in feature maps with layers " + layerNames());
+  }
+
+  @Override
+  public String toString() {
+    return "FeatureMaps[" + inputHeight + "x" + inputWidth + ", " + layers + "]";
+  }
+}

@@ -1,0 +1,53 @@
+package io.patchcore.internal.knn;
+
+import io.patchcore.PatchCoreModel;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jblas.NativeBlas;
+
+/**
+ * The only door to jblas's native BLAS: every call goes through one process-wide lock.
+ *
+ * <p><b>Why the lock.</b> jblas 1.2.5 bundles (statically, in {@code libjblas.so}) an OpenBLAS
+ * 0.3.x built single-threaded ({@code USE_THREAD=0}, no {@code USE_LOCKING}). In such a build
+ * {@code blas_memory_alloc} hands out its packing buffers without any lock: it tests a slot's
+ * {@code used} flag and sets it a few instructions later, so two threads that enter
+ * {@code sgemm} at the same moment can take the same buffer and overwrite each other's packed
+ * panels. The product then comes back wrong, silently. Evidence gathered when this was fixed:
+ * <ul>
+ *   <li>the library exports {@code blas_memory_alloc} but no {@code blas_thread_init} or
+ *       {@code exec_blas}: it is not an SMP build, so the allocator's locks are compiled out;
+ *   <li>a C program calling the bundled {@code sgemm_} from 2 threads (96x48x64, warm) got 6,436
+ *       wrong products out of 200,000 calls, from 4 threads 52,648 of 800,000, from 1 thread none;
+ *       16-32 threads released together at the first call printed OpenBLAS's "Bad memory
+ *       unallocation" (two threads had claimed one slot) in one run of five;
+ *   <li>{@code ConcurrentSearchStressTest} (8 threads, busy CPU) saw 4 to 26 wrong searches in
+ *       every run before this lock, none after.
+ * </ul>
+ * That is the wrong-scores-under-load defect: {@code PatchCoreModel.score} searches query blocks
+ * in parallel, and {@code patchcore score} under load gave an image a score 4x too high. Cold
+ * starts made it likelier (many threads reaching their first GEMM together).
+ *
+ * <p>Since that OpenBLAS runs each call on one core anyway, serialising calls loses only the
+ * overlap of GEMMs; the rest of the search (candidate selection, exact re-ranking) stays parallel.
+ * Code elsewhere in the same JVM that calls jblas directly is not covered by this lock; see the
+ * README's thread-safety section.
+ */
+public final class Blas {
+  private static final ReentrantLock LOCK = new ReentrantLock();
+
+  private Blas() {}
+
+  /**
+   * {@code c = alpha * op(a) * op(b) + beta * c} in column-major storage, as BLAS {@code sgemm},
+   * under the process-wide lock.
+   */
+  public static void sgemm(char transA, char transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+      float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
+    LOCK.lock();
+    try {
+      NativeBlas.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    } finally {
+      LOCK.unlock();
+    }
+  }
+}

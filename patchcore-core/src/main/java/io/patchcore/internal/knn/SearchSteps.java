@@ -1,0 +1,78 @@
+package io.patchcore.internal.knn;
+
+import io.patchcore.knn.Compute;
+
+/**
+ * The steps every {@link Compute} implementation shares, so that all agree: the argument check of
+ * a search and the exact double-precision re-ranking of candidates.
+ */
+public final class SearchSteps {
+  private SearchSteps() {}
+
+  /**
+   * Checks the arguments of {@link Compute.NeighbourIndex#search} against an index of {@code rows x dim};
+   * every implementation calls it first, so all fail alike.
+   *
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static void checkSearch(int rows, int dim, float[] queries, int count, int k, float[] distances, int[] indices) {
+    if (k < 1 || k > rows) {
+      throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
+    }
+    if ((long) count * dim != queries.length) {
+      throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
+          + " values, got " + queries.length);
+    }
+    if (distances.length < (long) count * k || indices.length < (long) count * k) {
+      throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
+          + distances.length + " and " + indices.length);
+    }
+  }
+
+  /**
+   * The final step of every implementation's search, so that all agree: re-measures the candidate
+   * bank rows of one query exactly (in double precision) and writes the {@code k} nearest in
+   * ascending order, ties to the lower row index, to {@code distances[outOffset ..]} and
+   * {@code indices[outOffset ..]}.
+   *
+   * @param candidates row indices of {@code bank}, at least {@code k} of them from
+   *     {@code candidates[candidateOffset]}
+   */
+  public static void rerankExactly(float[] queries, int queryOffset, float[] bank, int dim, int[] candidates,
+      int candidateOffset, int candidateCount, int k, float[] distances, int[] indices, int outOffset) {
+    if (k > candidateCount) {
+      throw new IllegalArgumentException("k=" + k + " exceeds the " + candidateCount + " candidates");
+    }
+    double[] exact = new double[candidateCount];
+    int[] order = new int[candidateCount];
+    for (int c = 0; c < candidateCount; c++) {
+      exact[c] = exactSquared(queries, queryOffset, bank, candidates[candidateOffset + c] * dim, dim);
+      order[c] = c;
+    }
+    // insertion sort by (exact distance, index): the lists are short (k + a few)
+    for (int a = 1; a < candidateCount; a++) {
+      int cur = order[a];
+      int b = a - 1;
+      while (b >= 0 && (exact[order[b]] > exact[cur] || (exact[order[b]] == exact[cur]
+          && candidates[candidateOffset + order[b]] > candidates[candidateOffset + cur]))) {
+        order[b + 1] = order[b];
+        b--;
+      }
+      order[b + 1] = cur;
+    }
+    for (int c = 0; c < k; c++) {
+      distances[outOffset + c] = (float) exact[order[c]];
+      indices[outOffset + c] = candidates[candidateOffset + order[c]];
+    }
+  }
+
+  /** Exact squared distance in double precision. */
+  public static double exactSquared(float[] a, int aOff, float[] b, int bOff, int dim) {
+    double s = 0;
+    for (int j = 0; j < dim; j++) {
+      double d = (double) a[aOff + j] - b[bOff + j];
+      s += d * d;
+    }
+    return s;
+  }
+}

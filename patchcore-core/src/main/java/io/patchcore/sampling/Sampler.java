@@ -1,0 +1,71 @@
+package io.patchcore.sampling;
+
+import io.patchcore.PatchCore;
+import io.patchcore.ProgressListener;
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+
+/**
+ * Chooses the rows of the candidate memory bank that PatchCore keeps. Obtain one from
+ * {@link Samplers}; all samplers are immutable and deterministic for a given seed.
+ */
+public abstract class Sampler {
+  Sampler() {}
+
+  /**
+   * A description with all parameters, recorded in model metadata, e.g. {@code
+   * approx-greedy(p=0.1, projection=128, starts=10)}: the text form of {@link #spec()}.
+   */
+  public String description() {
+    return spec().toString();
+  }
+
+  /** Number of rows kept out of {@code rows}. */
+  public abstract int sampleSize(int rows);
+
+  /** The parameters that rebuild this sampler; its text form is {@link #description()}. */
+  public abstract SamplerSpec spec();
+
+  /**
+   * Selects rows of the {@code rows x dim} row-major {@code features} on the calling thread with
+   * the default compute back end.
+   *
+   * @return distinct row indices in [0, rows), in the order chosen
+   * @throws IllegalArgumentException if the shape does not match {@code features}
+   */
+  public final int[] select(float[] features, int rows, int dim, long seed) {
+    return select(features, rows, dim, seed, Computes.defaultCompute(), null, ProgressListener.NONE);
+  }
+
+  /**
+   * Selects rows of the {@code rows x dim} row-major {@code features}.
+   *
+   * @param seed the seed of every random choice; the same inputs and seed give the same rows
+   * @param compute the back end of the distance updates
+   * @param executor where parallel work runs; null runs it on the calling thread
+   * @param progress told about long selections (stage {@code "coreset"})
+   * @return distinct row indices in [0, rows), in the order chosen
+   * @throws IllegalArgumentException if the shape does not match {@code features}
+   */
+  public final int[] select(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
+      ProgressListener progress) {
+    Objects.requireNonNull(features, "features");
+    Objects.requireNonNull(compute, "compute");
+    Objects.requireNonNull(progress, "progress");
+    if (rows < 1 || dim < 1 || (long) rows * dim != features.length) {
+      throw new IllegalArgumentException("features of shape " + rows + "x" + dim + " need " + (long) rows * dim
+          + " values, got " + features.length);
+    }
+    return choose(features, rows, dim, seed, compute, executor, progress);
+  }
+
+  abstract int[] choose(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
+      ProgressListener progress);
+
+  @Override
+  public String toString() {
+    return description();
+  }
+}

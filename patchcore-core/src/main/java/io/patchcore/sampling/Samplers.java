@@ -1,0 +1,213 @@
+package io.patchcore.sampling;
+
+import io.patchcore.ProgressListener;
+import io.patchcore.internal.Draws;
+import io.patchcore.internal.knn.Blas;
+import io.patchcore.knn.Compute;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executor;
+
+/**
+ * The memory-bank samplers (patchcore-core/ALGORITHM.md, section 2). Fractions are in (0, 1]; a sampler keeps
+ * {@code floor(N * fraction)} of N rows.
+ */
+public final class Samplers {
+  /** Projection dimension of the approximate greedy coreset. */
+  public static final int DEFAULT_PROJECTION = 128;
+  /** Number of random starting points of the greedy coresets. */
+  public static final int DEFAULT_STARTS = 10;
+
+  private Samplers() {}
+
+  /** Keeps every row. */
+  public static Sampler identity() {
+    return Identity.INSTANCE;
+  }
+
+  /** A uniformly random subset (without replacement) of {@code floor(N * fraction)} rows. */
+  public static Sampler random(double fraction) {
+    return new RandomSubset(checkFraction(fraction));
+  }
+
+  /**
+   * The approximate greedy coreset (the reference's default): distances measured after a seeded
+   * random projection to 128 dimensions, 10 random starting points.
+   */
+  public static Sampler approximateGreedy(double fraction) {
+    return approximateGreedy(fraction, DEFAULT_PROJECTION, DEFAULT_STARTS);
+  }
+
+  /**
+   * The approximate greedy coreset with its projection dimension and number of starts.
+   *
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public static Sampler approximateGreedy(double fraction, int projection, int starts) {
+    if (projection < 1) {
+      throw new IllegalArgumentException("projection dimension must be >= 1, got " + projection);
+    }
+    if (starts < 1) {
+      throw new IllegalArgumentException("number of starting points must be >= 1, got " + starts);
+    }
+    return new Greedy(checkFraction(fraction), projection, starts);
+  }
+
+  /**
+   * The exact greedy coreset: the same loop with distances in the full feature dimension, in its
+   * incremental O(N) memory form (never an N x N matrix).
+   */
+  public static Sampler greedy(double fraction) {
+    return greedy(fraction, DEFAULT_STARTS);
+  }
+
+  /**
+   * The exact greedy coreset with its number of starts.
+   *
+   * @throws IllegalArgumentException if a value is out of range
+   */
+  public static Sampler greedy(double fraction, int starts) {
+    if (starts < 1) {
+      throw new IllegalArgumentException("number of starting points must be >= 1, got " + starts);
+    }
+    return new Greedy(checkFraction(fraction), 0, starts);
+  }
+
+  static double checkFraction(double fraction) {
+    if (!(fraction > 0.0 && fraction <= 1.0)) {
+      throw new IllegalArgumentException("coreset fraction must be in (0, 1], got " + fraction);
+    }
+    return fraction;
+  }
+
+  static int sizeOf(int rows, double fraction) {
+    return (int) Math.floor(rows * fraction);
+  }
+
+  private static final class Identity extends Sampler {
+    static final Identity INSTANCE = new Identity();
+
+    @Override
+    public SamplerSpec spec() {
+      return new SamplerSpec("identity", 1.0, 0, 0);
+    }
+
+    @Override
+    public int sampleSize(int rows) {
+      return rows;
+    }
+
+    @Override
+    int[] choose(float[] f, int rows, int dim, long seed, Compute c, Executor e, ProgressListener p) {
+      int[] all = new int[rows];
+      Arrays.setAll(all, i -> i);
+      return all;
+    }
+  }
+
+  private static final class RandomSubset extends Sampler {
+    private final double fraction;
+
+    RandomSubset(double fraction) {
+      this.fraction = fraction;
+    }
+
+    @Override
+    public SamplerSpec spec() {
+      return new SamplerSpec("random", fraction, 0, 0);
+    }
+
+    @Override
+    public int sampleSize(int rows) {
+      return sizeOf(rows, fraction);
+    }
+
+    @Override
+    int[] choose(float[] f, int rows, int dim, long seed, Compute c, Executor e, ProgressListener p) {
+      return Draws.randomIndices(rows, sampleSize(rows), seed);
+    }
+  }
+
+  /** Greedy coreset; projection 0 means the full dimension (exact). */
+  private static final class Greedy extends Sampler {
+    private final double fraction;
+    private final int projection;
+    private final int starts;
+
+    Greedy(double fraction, int projection, int starts) {
+      this.fraction = fraction;
+      this.projection = projection;
+      this.starts = starts;
+    }
+
+    @Override
+    public SamplerSpec spec() {
+      return new SamplerSpec(projection > 0 ? "approx-greedy" : "greedy", fraction, projection, starts);
+    }
+
+    @Override
+    public int sampleSize(int rows) {
+      return sizeOf(rows, fraction);
+    }
+
+    @Override
+    int[] choose(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
+        ProgressListener progress) {
+      int m = sampleSize(rows);
+      SplittableRandom rnd = new SplittableRandom(seed);
+      float[] points = features;
+      int pdim = dim;
+      if (projection > 0 && projection < dim) {
+        points = project(features, rows, dim, projection, rnd.split());
+        pdim = projection;
+      }
+      int[] selected = new int[m];
+      try (Compute.CoresetKernel kernel = compute.coresetKernel(points, rows, pdim)) {
+        // running distance: mean Euclidean distance to the random starting points (not selected)
+        int nStarts = Math.min(starts, rows);
+        int[] startIdx = Draws.draw(rows, nStarts, rnd);
+        double[] sum = new double[rows];
+        float[] d = new float[rows];
+        for (int s : startIdx) {
+          kernel.distances(s, d, executor);
+          for (int i = 0; i < rows; i++) {
+            sum[i] += d[i];
+          }
+        }
+        float[] running = new float[rows];
+        int next = 0;
+        for (int i = 0; i < rows; i++) {
+          running[i] = (float) (sum[i] / nStarts);
+          if (running[i] > running[next]) {
+            next = i;
+          }
+        }
+        long step = Math.max(1, m / 100);
+        for (int i = 0; i < m; i++) {
+          selected[i] = next;
+          next = kernel.update(next, running, executor);
+          if ((i + 1) % step == 0 || i + 1 == m) {
+            progress.onProgress("coreset", i + 1, m);
+          }
+        }
+      }
+      return selected;
+    }
+
+    /**
+     * Seeded random linear map {@code dim -> out}, weights uniform in +-1/sqrt(dim) (the reference
+     * uses an untrained {@code torch.nn.Linear}); only distances are measured in this space.
+     */
+    private static float[] project(float[] features, int rows, int dim, int out, SplittableRandom rnd) {
+      float[] w = new float[dim * out]; // column-major dim x out
+      double bound = 1.0 / Math.sqrt(dim);
+      for (int i = 0; i < w.length; i++) {
+        w[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+      }
+      float[] projected = new float[rows * out];
+      // projected (column-major out x rows) = W^T (out x dim) * F^T (dim x rows)
+      Blas.sgemm('T', 'N', out, rows, dim, 1f, w, 0, dim, features, 0, dim, 0f, projected, 0, out);
+      return projected;
+    }
+  }
+}
