@@ -95,7 +95,7 @@ public final class PatchCore {
       this.executor = WorkerPools.shared();
     }
     this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
-    this.compute = b.compute == null ? Computes.cpu() : b.compute;
+    this.compute = b.compute == null ? Computes.defaultCompute() : b.compute;
   }
 
   /**
@@ -421,7 +421,7 @@ public final class PatchCore {
       return this;
     }
 
-    /** The compute back end of the hot kernels (default {@link Computes#cpu()}). */
+    /** The compute back end of the hot kernels (default {@link Computes#defaultCompute()}). */
     public Builder compute(Compute compute) {
       once(this.compute != null, "compute");
       this.compute = Objects.requireNonNull(compute, "compute");

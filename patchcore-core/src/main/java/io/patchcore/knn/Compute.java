@@ -4,7 +4,7 @@ import java.util.concurrent.Executor;
 
 /**
  * The compute back end of the two hot kernels: exact nearest-neighbour search against the memory
- * bank and the greedy-coreset distance update. The default is {@link Computes#cpu()} (jblas);
+ * bank and the greedy-coreset distance update. The default is {@link Computes#defaultCompute()};
  * {@code patchcore-backbones} offers a libtorch implementation (CPU or GPU) of the same contract.
  *
  * <p>Arrays are row-major {@code rows x dim} float32. Implementations must give the same results
