@@ -22,101 +22,123 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Scoring one image: 784 query patches against a memory bank, k nearest. Compares the jblas kernel
- * (single thread and parallel over query blocks) and the libtorch CPU back end
- * ({@code TorchCompute.cpu()}, which parallelises each GEMM itself) with a plain-Java loop
- * baseline. The fork runs DJL offline with tracking off.
+ * Scoring one image: {@code queries} query patches (784 = a 28 x 28 grid) against a memory bank of
+ * {@code bankRows x dim}, k nearest, with each implementation: the jblas back end (parallel over
+ * query blocks), the libtorch back end ({@code TorchCompute.cpu()}), the default back end found by
+ * {@link Computes#defaultCompute()}, and a plain-Java loop baseline ({@code naiveLoop}). Data:
+ * uniform random in [0, 1), seeded. Every fork runs DJL offline with tracking off.
  *
- * <p>Run: {@code java -jar patchcore-bench/target/benchmarks.jar KnnBenchmark}
+ * <p>Run: {@code java -jar patchcore-bench/target/benchmarks.jar KnnBenchmark -p bankRows=65536
+ * -p dim=1024 -p k=1}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 2)
+@Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx4g", "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true",
+@Fork(value = 1, jvmArgsAppend = {"-Xmx6g", "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true",
     "-DDJL_CACHE_DIR=target/djl-cache", "-DENGINE_CACHE_DIR=target/djl-cache"})
 public class KnnBenchmark {
-  @Param({"10000", "40000"})
+  /** Memory-bank rows. */
+  @Param({"65536"})
   int bankRows;
 
+  /** Feature dimension. */
   @Param({"1024"})
   int dim;
 
-  @Param({"1"})
+  /** Neighbours per query. */
+  @Param({"1", "5"})
   int k;
 
-  static final int QUERIES = 784;
+  /** Query patches per search. */
+  @Param({"784"})
+  int queries;
 
   float[] bank;
-  float[] queries;
-  Compute.NeighbourIndex index;
-  Compute.NeighbourIndex torch;
+  float[] query;
+  Compute.NeighbourIndex jblasIndex;
+  Compute.NeighbourIndex torchIndex;
+  Compute.NeighbourIndex defaultIndex;
   ExecutorService pool;
 
+  /** Builds the data and one index per implementation. */
   @Setup(Level.Trial)
   public void setup() {
     SplittableRandom rnd = new SplittableRandom(42);
     bank = new float[bankRows * dim];
-    queries = new float[QUERIES * dim];
+    query = new float[queries * dim];
     for (int i = 0; i < bank.length; i++) {
       bank[i] = (float) rnd.nextDouble();
     }
-    for (int i = 0; i < queries.length; i++) {
-      queries[i] = (float) rnd.nextDouble();
+    for (int i = 0; i < query.length; i++) {
+      query[i] = (float) rnd.nextDouble();
     }
-    index = Computes.cpu().neighbourIndex(bank, bankRows, dim);
-    torch = io.patchcore.torch.TorchCompute.cpu().neighbourIndex(bank, bankRows, dim);
+    jblasIndex = Computes.cpu().neighbourIndex(bank, bankRows, dim);
+    torchIndex = TorchCompute.cpu().neighbourIndex(bank, bankRows, dim);
+    defaultIndex = Computes.defaultCompute().neighbourIndex(bank, bankRows, dim);
     pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors());
   }
 
+  /** Frees the native indexes and the pool. */
   @TearDown(Level.Trial)
   public void tearDown() {
-    torch.close();
+    torchIndex.close();
+    defaultIndex.close();
+    jblasIndex.close();
     pool.shutdownNow();
   }
 
-  @Benchmark
-  public int[] jblasSingleThread() {
-    float[] d = new float[QUERIES * k];
-    int[] idx = new int[QUERIES * k];
-    index.search(queries, QUERIES, k, d, idx, null);
+  private int[] search(Compute.NeighbourIndex index, java.util.concurrent.Executor executor) {
+    float[] d = new float[queries * k];
+    int[] idx = new int[queries * k];
+    index.search(query, queries, k, d, idx, executor);
     return idx;
   }
 
+  /** The jblas back end, query blocks in parallel on every core. */
   @Benchmark
-  public int[] jblasParallel() {
-    float[] d = new float[QUERIES * k];
-    int[] idx = new int[QUERIES * k];
-    index.search(queries, QUERIES, k, d, idx, pool);
-    return idx;
+  public int[] jblas() {
+    return search(jblasIndex, pool);
   }
 
+  /** The libtorch back end on the CPU. */
   @Benchmark
-  public int[] torchCpu() {
-    float[] d = new float[QUERIES * k];
-    int[] idx = new int[QUERIES * k];
-    torch.search(queries, QUERIES, k, d, idx, null);
-    return idx;
+  public int[] torch() {
+    return search(torchIndex, null);
   }
 
-  /** Baseline: direct squared differences, k = 1, one thread. */
+  /** The back end {@code PatchCore.builder()} uses when none is set. */
+  @Benchmark
+  public int[] defaultCompute() {
+    return search(defaultIndex, pool);
+  }
+
+  /** Baseline: a plain loop of squared differences in float, one thread, top k by insertion. */
   @Benchmark
   public int[] naiveLoop() {
-    int[] idx = new int[QUERIES];
-    for (int q = 0; q < QUERIES; q++) {
-      double best = Double.MAX_VALUE;
+    int[] idx = new int[queries * k];
+    float[] best = new float[k];
+    for (int q = 0; q < queries; q++) {
+      java.util.Arrays.fill(best, Float.MAX_VALUE);
       int qo = q * dim;
+      int base = q * k;
       for (int r = 0; r < bankRows; r++) {
         int ro = r * dim;
         float s = 0;
         for (int j = 0; j < dim; j++) {
-          float diff = queries[qo + j] - bank[ro + j];
+          float diff = query[qo + j] - bank[ro + j];
           s += diff * diff;
         }
-        if (s < best) {
-          best = s;
-          idx[q] = r;
+        if (s < best[k - 1]) {
+          int pos = k - 1;
+          while (pos > 0 && best[pos - 1] > s) {
+            best[pos] = best[pos - 1];
+            idx[base + pos] = idx[base + pos - 1];
+            pos--;
+          }
+          best[pos] = s;
+          idx[base + pos] = r;
         }
       }
     }
