@@ -35,6 +35,12 @@ import org.jblas.NativeBlas;
 public final class Blas {
   private static final ReentrantLock LOCK = new ReentrantLock();
 
+  static {
+    // jblas logs every native-library step at INFO on stderr, including one "Deleting ..." line per
+    // temporary file at every JVM exit; its warnings and errors still show.
+    org.jblas.util.Logger.getLogger().setLevel(org.jblas.util.Logger.WARNING);
+  }
+
   private Blas() {}
 
   /**
