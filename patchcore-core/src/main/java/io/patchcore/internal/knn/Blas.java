@@ -35,10 +35,39 @@ import org.jblas.NativeBlas;
 public final class Blas {
   private static final ReentrantLock LOCK = new ReentrantLock();
 
+  private static final System.Logger LOG = System.getLogger(Blas.class.getName());
+  /** Whether jblas's native library loaded; when not, the pure-Java kernel runs. */
+  private static final boolean NATIVE;
+
   static {
     // jblas logs every native-library step at INFO on stderr, including one "Deleting ..." line per
     // temporary file at every JVM exit; its warnings and errors still show.
     org.jblas.util.Logger.getLogger().setLevel(org.jblas.util.Logger.WARNING);
+    NATIVE = !Boolean.getBoolean("patchcore.blas.java") && nativeWorks();
+  }
+
+  /**
+   * Whether jblas's native BLAS loads and multiplies correctly here. jblas ships no native library
+   * for some platforms (macOS on arm64, for one); there the pure-Java kernel runs instead.
+   */
+  private static boolean nativeWorks() {
+    try {
+      float[] c = new float[1];
+      NativeBlas.sgemm('T', 'N', 1, 1, 2, 1f, new float[] {1f, 2f}, 0, 2, new float[] {3f, 4f}, 0, 2, 0f, c, 0, 1);
+      if (c[0] == 11f) {
+        return true;
+      }
+      LOG.log(System.Logger.Level.WARNING, "jblas's native sgemm gave a wrong product; using the pure-Java kernel");
+    } catch (LinkageError | RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "jblas's native BLAS is not available here ({0}); using the pure-Java"
+          + " kernel, which is slower", e.toString());
+    }
+    return false;
+  }
+
+  /** {@code "jblas"} when the native BLAS runs, {@code "java"} when the pure-Java kernel does. */
+  public static String implementation() {
+    return NATIVE ? "jblas" : "java";
   }
 
   private Blas() {}
@@ -49,11 +78,53 @@ public final class Blas {
    */
   public static void sgemm(char transA, char transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
       float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
+    if (!NATIVE) {
+      javaSgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+      return;
+    }
     LOCK.lock();
     try {
       NativeBlas.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
     } finally {
       LOCK.unlock();
+    }
+  }
+
+  /**
+   * The pure-Java kernel of the one form the library uses, {@code transA = 'T'}, {@code transB =
+   * 'N'}: {@code c[i + j*ldc] = alpha * (row i of a) . (row j of b) + beta * c[..]}, each dot
+   * product accumulated in float with four partial sums.
+   *
+   * @throws UnsupportedOperationException for other transposition flags
+   */
+  static void javaSgemm(char transA, char transB, int m, int n, int k, float alpha, float[] a, int aOffset,
+      int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
+    if (transA != 'T' || transB != 'N') {
+      throw new UnsupportedOperationException("the pure-Java sgemm supports only ('T', 'N'), got ('" + transA
+          + "', '" + transB + "')");
+    }
+    for (int j = 0; j < n; j++) {
+      int bo = bOffset + j * ldb;
+      for (int i = 0; i < m; i++) {
+        int ao = aOffset + i * lda;
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        int l = 0;
+        for (; l + 3 < k; l += 4) {
+          s0 += a[ao + l] * b[bo + l];
+          s1 += a[ao + l + 1] * b[bo + l + 1];
+          s2 += a[ao + l + 2] * b[bo + l + 2];
+          s3 += a[ao + l + 3] * b[bo + l + 3];
+        }
+        for (; l < k; l++) {
+          s0 += a[ao + l] * b[bo + l];
+        }
+        float dot = (s0 + s1) + (s2 + s3);
+        int ci = cOffset + i + j * ldc;
+        c[ci] = beta == 0f ? alpha * dot : alpha * dot + beta * c[ci];
+      }
     }
   }
 }
