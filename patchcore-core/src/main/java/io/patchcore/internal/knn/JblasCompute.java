@@ -168,18 +168,80 @@ public final class JblasCompute implements Compute {
   /**
    * Coreset updates in plain Java: a distance update is a matrix-vector product, bound by memory
    * bandwidth, and jblas would copy the whole point array on every call.
+   *
+   * <p><b>Pruning (exact).</b> {@link #update} skips the points that the new centre provably cannot
+   * improve, by the triangle inequality. Each point remembers the centre {@code a} nearest to it
+   * among those it was measured against, and that distance {@code u}; the new centre {@code c} is
+   * measured against every earlier centre. Since {@code d(i,c) >= d(a,c) - d(i,a)}, a point whose
+   * {@code d(a,c) - u} exceeds its running value cannot be lowered. So that the float32 values stay
+   * exactly those of the unpruned loop, the test allows for the rounding of every computed
+   * distance: with {@code K_x = ||x||}, each computed distance is within {@code kappa (K_x + K_y)}
+   * of the exact one (see {@link #kappa}), and a point is skipped only if {@code D(a,c) - u -
+   * 2 kappa (K_a + K_c + K_i) >= running}, which implies that the float distance the unpruned loop
+   * would compute is at least the running value, so {@code min} would not change it. The selection,
+   * its order and every running value are therefore identical to the unpruned loop's.
+   *
+   * <p>The pruning state belongs to one sequence of {@link #update} calls on one running array;
+   * a call with another array starts a new sequence.
    */
   public static final class Coreset implements CoresetKernel {
     private final float[] points;
     private final int rows;
     private final int dim;
     private final float[] norms;
+    private final boolean prune;
+    /** Square roots of the exact squared norms, for the rounding bound. */
+    private final double[] roots;
+    private final double kappa;
+    /** Pruning state: the running array it belongs to, centres so far, and per point its nearest. */
+    private float[] state;
+    private int[] centres;
+    private int centreCount;
+    private int[] assigned;
+    private float[] assignedDistance;
+    private float[] centreDistance;
+    /** Distance evaluations skipped by pruning, over the life of this kernel. */
+    private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
 
     Coreset(float[] points, int rows, int dim) {
+      this(points, rows, dim, true);
+    }
+
+    /** With pruning switched on or off (tests compare the two). */
+    Coreset(float[] points, int rows, int dim, boolean prune) {
       this.points = points;
       this.rows = rows;
       this.dim = dim;
       this.norms = rowNorms(points, rows, dim);
+      this.prune = prune;
+      this.roots = new double[rows];
+      for (int r = 0; r < rows; r++) {
+        double n = 0;
+        int off = r * dim;
+        for (int j = 0; j < dim; j++) {
+          double v = points[off + j];
+          n += v * v;
+        }
+        roots[r] = Math.sqrt(n);
+      }
+      this.kappa = kappa(dim);
+    }
+
+    /**
+     * The bound {@code kappa} with {@code |computed - exact| <= kappa (K_x + K_y)} for the float
+     * distance of {@link #distance}. With {@code u = 2^-24} and {@code g = dim u / (1 - dim u)}:
+     * the float norms are within {@code u n} of the exact squared norms; the dot product with four
+     * float accumulators within {@code g K_x K_y}; the two float additions of {@code n_x - 2 dot +
+     * n_y} add at most {@code 2.01 u (K_x + K_y)^2}. So the squared distance is within {@code
+     * eps (K_x + K_y)^2}, {@code eps = 3.01 u + g / 2}; the square root is 1/2-Hoelder, so the
+     * distance is within {@code sqrt(eps) (K_x + K_y)}, plus {@code u} relative for the final
+     * rounding. A safety factor of 1.25 covers the terms of second order.
+     */
+    static double kappa(int dim) {
+      double u = Math.ulp(1.0f) / 2;
+      double g = dim * u / (1 - dim * u);
+      double eps = 3.01 * u + g / 2;
+      return 1.25 * (Math.sqrt(eps) * (1 + u) + u);
     }
 
     private int blocks() {
@@ -227,9 +289,43 @@ public final class JblasCompute implements Compute {
       });
     }
 
+    /** Starts a new pruning sequence for {@code running}. */
+    private void reset(float[] running) {
+      state = running;
+      centres = new int[16];
+      centreCount = 0;
+      assigned = new int[rows];
+      java.util.Arrays.fill(assigned, -1);
+      assignedDistance = new float[rows];
+      centreDistance = new float[16];
+    }
+
     @Override
     public int update(int centre, float[] running, Executor executor) {
       Objects.checkIndex(centre, rows);
+      if (prune && running != state) {
+        reset(running);
+      }
+      int id = -1;
+      if (prune) {
+        if (centreCount == centres.length) {
+          centres = java.util.Arrays.copyOf(centres, centreCount * 2);
+          centreDistance = java.util.Arrays.copyOf(centreDistance, centreCount * 2);
+        }
+        int[] cs = centres;
+        float[] cd = centreDistance;
+        int count = centreCount;
+        int cblocks = (count + CORESET_BLOCK - 1) / CORESET_BLOCK;
+        Parallel.forEach(executor, cblocks, Parallel.helpers(executor), b -> {
+          int to = Math.min(count, (b + 1) * CORESET_BLOCK);
+          for (int j = b * CORESET_BLOCK; j < to; j++) {
+            cd[j] = distance(centre, cs[j]);
+          }
+        });
+        id = centreCount;
+        centres[centreCount++] = centre;
+      }
+      int newId = id;
       int blocks = blocks();
       int[] bestIdx = new int[blocks];
       Parallel.forEach(executor, blocks, Parallel.helpers(executor), b -> {
@@ -237,12 +333,29 @@ public final class JblasCompute implements Compute {
         int to = Math.min(rows, from + CORESET_BLOCK);
         int best = from;
         float bestVal = Float.NEGATIVE_INFINITY;
+        double kc = roots[centre];
+        long skips = 0;
         for (int i = from; i < to; i++) {
-          float d = distance(centre, i);
           float r = running[i];
-          if (d < r) {
-            r = d;
-            running[i] = d;
+          int a = prune ? assigned[i] : -1;
+          boolean skip = false;
+          if (a >= 0) {
+            double margin = 2 * kappa * (roots[centres[a]] + kc + roots[i]);
+            skip = (double) centreDistance[a] - assignedDistance[i] - margin >= r;
+          }
+          if (skip) {
+            skips++;
+          }
+          if (!skip) {
+            float d = distance(centre, i);
+            if (d < r) {
+              r = d;
+              running[i] = d;
+            }
+            if (prune && (a < 0 || d < assignedDistance[i])) {
+              assigned[i] = newId;
+              assignedDistance[i] = d;
+            }
           }
           if (r > bestVal) {
             bestVal = r;
@@ -250,6 +363,9 @@ public final class JblasCompute implements Compute {
           }
         }
         bestIdx[b] = best;
+        if (skips > 0) {
+          skipped.addAndGet(skips);
+        }
       });
       int best = bestIdx[0];
       for (int b = 1; b < blocks; b++) {
@@ -258,6 +374,11 @@ public final class JblasCompute implements Compute {
         }
       }
       return best;
+    }
+
+    /** Distance evaluations skipped by pruning so far. */
+    long skipped() {
+      return skipped.get();
     }
 
     @Override
