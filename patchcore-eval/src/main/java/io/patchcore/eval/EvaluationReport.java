@@ -10,6 +10,9 @@ import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.patchcore.AnomalyMap;
 import io.patchcore.Images;
+import io.patchcore.eval.metrics.PixelMetrics;
+import io.patchcore.eval.metrics.RankingMetrics;
+import io.patchcore.eval.metrics.RocCurve;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,14 +70,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Metrics</h2>
  *
- * <p>Only scored images with a known label count. The instance metrics ({@link Metrics#auroc},
- * {@link Metrics#averagePrecision}, {@link Metrics#fprAtTpr} at 95%) need both labels. The pixel
+ * <p>Only scored images with a known label count. The instance metrics ({@link RankingMetrics#auroc},
+ * {@link RankingMetrics#averagePrecision}, {@link RankingMetrics#fprAtTpr} at 95%) need both labels. The pixel
  * metrics need a dataset with masks (some sample has one), a map for every counted image and a
  * mask for every anomalous one; a normal image's mask is all zeros. A mask pixel is anomalous when
  * its brightest channel is at least 128; masks are sampled onto the map grid (nearest pixel) after
  * the {@linkplain Builder#mapGeometry backbone's resize and centre crop}, and must have the size of
  * their image. The full pixel AUROC pools the pixels of all counted images, the anomaly pixel
- * AUROC those of the anomalous ones, and AUPRO ({@link Metrics#aupro(List, List, int, int)}) needs
+ * AUROC those of the anomalous ones, and AUPRO ({@link PixelMetrics#aupro(List, List, int, int)}) needs
  * maps of one size.
  *
  * <p>An instance is immutable; metrics are computed (reading the masks) on the first call of
@@ -223,9 +226,9 @@ public final class EvaluationReport {
     for (Map.Entry<String, List<ScoredSample>> e : byDataset.entrySet()) {
       Labelled l = labelled(e.getValue());
       if (l.hasBothLabels()) {
-        Metrics.RocCurve roc = Metrics.rocCurve(l.scores, l.labels);
+        RocCurve roc = RankingMetrics.rocCurve(l.scores, l.labels);
         curves.add(new Charts.NamedCurve(e.getKey() + " (AUROC "
-            + Charts.format(Metrics.auroc(l.scores, l.labels)) + ")", roc.fpr(), roc.tpr()));
+            + Charts.format(RankingMetrics.auroc(l.scores, l.labels)) + ")", roc.fpr(), roc.tpr()));
       }
     }
     Path rocPng = null;
@@ -451,7 +454,7 @@ public final class EvaluationReport {
     for (int y : l.labels) {
       positives |= y == 1;
     }
-    return positives ? Metrics.f1OptimalThreshold(l.scores, l.labels).threshold() : Double.NaN;
+    return positives ? RankingMetrics.f1OptimalThreshold(l.scores, l.labels).threshold() : Double.NaN;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -494,9 +497,9 @@ public final class EvaluationReport {
     double ap = Double.NaN;
     double fpr95 = Double.NaN;
     if (l.hasBothLabels()) {
-      auroc = Metrics.auroc(l.scores, l.labels);
-      ap = Metrics.averagePrecision(l.scores, l.labels);
-      fpr95 = Metrics.fprAtTpr(l.scores, l.labels, 0.95);
+      auroc = RankingMetrics.auroc(l.scores, l.labels);
+      ap = RankingMetrics.averagePrecision(l.scores, l.labels);
+      fpr95 = RankingMetrics.fprAtTpr(l.scores, l.labels, 0.95);
     }
     double[] pixel = pixelMetrics(name, l.samples);
     return new DatasetResult(name, list.size(), failed, auroc, pixel[0], pixel[1], pixel[2], ap,
@@ -548,7 +551,7 @@ public final class EvaluationReport {
     if (sizes.size() == 1) {
       AnomalyMap first = counted.get(0).map().get();
       try {
-        aupro = Metrics.aupro(maps, masks, first.width(), first.height());
+        aupro = PixelMetrics.aupro(maps, masks, first.width(), first.height());
       } catch (IllegalArgumentException e) {
         LOG.warn("No AUPRO for dataset {}: {}", name, e.getMessage());
       }
@@ -561,7 +564,7 @@ public final class EvaluationReport {
   private static double pixelAuroc(String name, String what, List<float[]> maps,
       List<byte[]> masks) {
     try {
-      return Metrics.pixelAuroc(maps, masks);
+      return PixelMetrics.pixelAuroc(maps, masks);
     } catch (IllegalArgumentException e) {
       LOG.warn("No {} for dataset {}: {}", what, name, e.getMessage());
       return Double.NaN;

@@ -2,6 +2,7 @@ package io.patchcore.eval;
 
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.metrics.ConformalThreshold;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;

@@ -1,4 +1,6 @@
-package io.patchcore.eval;
+package io.patchcore.eval.metrics;
+
+import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Arrays;
 
@@ -18,21 +20,19 @@ public final class ConformalThreshold {
   /**
    * The threshold for calibration scores {@code calibration} and rejection rate {@code alpha}.
    *
+   * @param calibration the scores of held-out real images, in any order
+   * @param alpha the largest fraction of real images that may be rejected, in (0, 1)
+   * @return the threshold; a score strictly above it is rejected
    * @throws IllegalArgumentException if alpha is not in (0, 1), there are no scores, or a score
    *     is NaN
    */
   public static double threshold(double[] calibration, double alpha) {
-    if (!(alpha > 0 && alpha < 1)) {
-      throw new IllegalArgumentException("alpha (the false-rejection rate) must be in (0, 1), got " + alpha);
-    }
-    if (calibration.length == 0) {
-      throw new IllegalArgumentException("no calibration scores");
-    }
+    checkArgument(alpha > 0 && alpha < 1,
+        "alpha (the false-rejection rate) must be in (0, 1), got %s", alpha);
+    checkArgument(calibration.length > 0, "no calibration scores");
     double[] sorted = calibration.clone();
     for (int i = 0; i < sorted.length; i++) {
-      if (Double.isNaN(sorted[i])) {
-        throw new IllegalArgumentException("calibration score " + i + " is NaN");
-      }
+      checkArgument(!Double.isNaN(sorted[i]), "calibration score %s is NaN", i);
     }
     Arrays.sort(sorted);
     int n = sorted.length;
@@ -43,11 +43,15 @@ public final class ConformalThreshold {
     return sorted[(int) Math.max(rank, 1) - 1];
   }
 
-  /** The smallest number of calibration images for which {@link #threshold} is finite. */
+  /**
+   * The smallest number of calibration images for which {@link #threshold} is finite.
+   *
+   * @param alpha the rejection rate, in (0, 1)
+   * @return the smallest calibration set size
+   * @throws IllegalArgumentException if alpha is not in (0, 1)
+   */
   public static int minimumCalibrationSize(double alpha) {
-    if (!(alpha > 0 && alpha < 1)) {
-      throw new IllegalArgumentException("alpha must be in (0, 1), got " + alpha);
-    }
+    checkArgument(alpha > 0 && alpha < 1, "alpha must be in (0, 1), got %s", alpha);
     return (int) Math.ceil(1 / alpha - 1 - 1e-12);
   }
 }
