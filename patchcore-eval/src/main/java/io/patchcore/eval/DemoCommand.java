@@ -1,5 +1,9 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.data.Datasets;
+import io.patchcore.eval.data.Sample;
+import io.patchcore.eval.data.DemoData;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;

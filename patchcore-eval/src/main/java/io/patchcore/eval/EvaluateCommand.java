@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Dataset;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import java.nio.file.Path;

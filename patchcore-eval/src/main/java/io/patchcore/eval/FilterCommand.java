@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Sample;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.eval.metrics.ConformalThreshold;

@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Sample;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;

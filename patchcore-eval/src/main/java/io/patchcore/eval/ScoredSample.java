@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Sample;
 import io.patchcore.AnomalyMap;
 import io.patchcore.AnomalyResult;
 import java.nio.file.Path;

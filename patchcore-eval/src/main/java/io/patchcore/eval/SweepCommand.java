@@ -1,5 +1,7 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.data.Sample;
 import io.patchcore.AnomalyResult;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.FeatureMaps;

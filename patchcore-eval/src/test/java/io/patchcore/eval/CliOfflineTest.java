@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.DemoData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.patchcore.eval;
 
+import io.patchcore.eval.data.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;

@@ -1,5 +1,6 @@
-package io.patchcore.eval;
+package io.patchcore.eval.data;
 
+import io.patchcore.eval.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,9 +15,9 @@ import javax.imageio.ImageIO;
 /**
  * A small demo dataset in the {@linkplain Datasets#realSynthetic real/synthetic layout}, made
  * from scikit-image's {@code ihc.png} (an IHC-stained tissue image bundled in {@code
- * io/patchcore/eval/demo/}) by a seeded, documented procedure. It is a demo of the mechanics,
+ * io/patchcore/eval/data/demo/}) by a seeded, documented procedure. It is a demo of the mechanics,
  * not H&amp;E data and not output of a real generator. A copy made with {@link #DEFAULT_SEED} is
- * bundled as {@code io/patchcore/eval/demo-data/}; see the README there.
+ * bundled as {@code io/patchcore/eval/data/demo-data/}; see the README there.
  *
  * <p>The 512x512 source is cut into a 4x4 grid of {@value #TILE}x{@value #TILE} tiles {@code
  * rRcC} (row R, column C, from 0). Rows 0-1 are the training images ({@code train/gt}), row 2 the

@@ -1,5 +1,6 @@
-package io.patchcore.eval;
+package io.patchcore.eval.data;
 
+import com.google.common.base.Joiner;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -264,15 +265,7 @@ public final class Datasets {
 
   /** The '/'-separated path of the image's folder relative to {@code base}. */
   private static String groupOf(Path base, Path image) {
-    Path relative = base.relativize(image.getParent());
-    StringBuilder group = new StringBuilder();
-    for (Path part : relative) {
-      if (group.length() > 0) {
-        group.append('/');
-      }
-      group.append(part);
-    }
-    return group.toString();
+    return Joiner.on('/').join(base.relativize(image.getParent()));
   }
 
   private static Path maskOf(Path truthDefectDir, Path relativeImage, Path image)

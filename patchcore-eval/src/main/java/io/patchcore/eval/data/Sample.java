@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.data;
 
 import java.nio.file.Path;
 import java.util.Objects;

@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.data;
 
 import java.util.List;
 import java.util.Objects;
