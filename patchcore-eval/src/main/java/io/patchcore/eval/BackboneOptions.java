@@ -1,6 +1,5 @@
 package io.patchcore.eval;
 
-import io.patchcore.FeatureExtractor;
 import io.patchcore.backbones.Backbones;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,14 +1,16 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Dataset;
-import io.patchcore.eval.data.Datasets;
-import io.patchcore.eval.data.Sample;
-import io.patchcore.eval.data.DemoData;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.Samplers;
 import io.patchcore.backbones.Backbones;
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.data.Datasets;
+import io.patchcore.eval.data.DemoData;
+import io.patchcore.eval.data.Sample;
+import io.patchcore.eval.report.EvaluationReport;
+import io.patchcore.eval.report.ScoredSample;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

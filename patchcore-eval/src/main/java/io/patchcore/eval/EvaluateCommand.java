@@ -1,8 +1,11 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Dataset;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.report.DatasetResult;
+import io.patchcore.eval.report.EvaluationReport;
+import io.patchcore.eval.report.ScoredSample;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -59,7 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
     EvaluationReport report = builder.mapGeometry(intOf(backbone, "resize"), intOf(backbone, "crop")).build();
     report.write(out);
     var w = spec.commandLine().getOut();
-    for (DatasetResult r : report.results()) {
+    for (DatasetResult r : report.results().datasets()) {
       w.printf(Locale.ROOT, "%s: %d images, image AUROC %s, AP %s, FPR@95%%TPR %s%n", r.dataset(), r.images(),
           fmt(r.instanceAuroc()), fmt(r.averagePrecision()), fmt(r.fpr95()));
     }

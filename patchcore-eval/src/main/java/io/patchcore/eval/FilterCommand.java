@@ -1,9 +1,11 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Sample;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.metrics.ConformalThreshold;
+import io.patchcore.eval.report.ReportFiles;
+import io.patchcore.eval.report.ScoredSample;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -124,7 +126,7 @@ final class FilterCommand implements Callable<Integer> {
       }
     }
     Path decisionsFile = decisions != null ? decisions : keepDir.resolveSibling("filter.csv");
-    EvaluationReport.writeScoresCsv(decisionsFile, report);
+    ReportFiles.writeScoresCsv(decisionsFile, report);
     out.printf(Locale.ROOT, "threshold %.6g from %d calibration images (rejection rate <= %s): kept %d, rejected %d"
         + " -> %s, %s; decisions in %s%n", threshold, calibrationScores.length, fpr, kept, rejected, keepDir,
         rejectDir, decisionsFile);

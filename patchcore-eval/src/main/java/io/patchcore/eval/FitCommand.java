@@ -1,19 +1,19 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Sample;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Sample;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code patchcore fit DATA --out MODEL}: fits on the training images and saves the model. */
 @Command(name = "fit", mixinStandardHelpOptions = true,

@@ -1,14 +1,15 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Dataset;
-import io.patchcore.eval.data.Datasets;
-import io.patchcore.eval.data.Sample;
 import io.patchcore.AnomalyResult;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.Images;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ProgressListener;
 import io.patchcore.backbones.Backbones;
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.data.Datasets;
+import io.patchcore.eval.data.Sample;
+import io.patchcore.eval.report.ScoredSample;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;

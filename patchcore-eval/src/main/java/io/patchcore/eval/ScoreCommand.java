@@ -1,8 +1,10 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Sample;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Sample;
+import io.patchcore.eval.report.ReportFiles;
+import io.patchcore.eval.report.ScoredSample;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,7 +44,7 @@ final class ScoreCommand implements Callable<Integer> {
         PatchCoreModel m = run.check().load(model, backbone)) {
       scored = Inputs.score(m, "images", samples, false, new ConsoleProgress());
     }
-    EvaluationReport.writeScoresCsv(out, scored);
+    ReportFiles.writeScoresCsv(out, scored);
     long failed = scored.stream().filter(s -> !s.isScored()).count();
     spec.commandLine().getOut().printf("scored %d of %d images -> %s%n", samples.size() - failed, samples.size(), out);
     if (failed > 0) {

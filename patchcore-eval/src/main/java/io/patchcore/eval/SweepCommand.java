@@ -1,12 +1,17 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.Dataset;
-import io.patchcore.eval.data.Sample;
 import io.patchcore.AnomalyResult;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.eval.data.Sample;
+import io.patchcore.eval.report.AtomicFiles;
+import io.patchcore.eval.report.DatasetResult;
+import io.patchcore.eval.report.EvaluationReport;
+import io.patchcore.eval.report.EvaluationResults;
+import io.patchcore.eval.report.ScoredSample;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -121,7 +126,7 @@ final class SweepCommand implements Callable<Integer> {
         PatchCore pc = pco.build(null, backbone.layers, c.patchSize(), c.coreset(), c.k(), (s, d, t) -> {});
         try (PatchCoreModel model = pc.fitFeatures(train)) {
           List<ScoredSample> scored = score(model, dataset.name(), test, false);
-          DatasetResult r = EvaluationReport.builder(scored).build().results().get(0);
+          DatasetResult r = EvaluationResults.of(scored).datasets().get(0);
           aurocs[i] = r.instanceAuroc();
           rows.add(String.format(Locale.ROOT, "%s,%d,%d,%d,%s,%s,%s", c.coreset(), c.patchSize(), c.k(),
               model.bankSize(), num(r.instanceAuroc()), num(r.averagePrecision()), num(r.fpr95())));

@@ -1,8 +1,8 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.DemoData;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.patchcore.eval.data.DemoData;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

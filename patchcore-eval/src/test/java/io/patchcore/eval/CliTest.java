@@ -1,10 +1,10 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.DemoData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.patchcore.eval.data.DemoData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

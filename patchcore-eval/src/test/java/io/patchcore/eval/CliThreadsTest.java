@@ -1,9 +1,9 @@
 package io.patchcore.eval;
 
-import io.patchcore.eval.data.DemoData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.DemoData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,6 +1,6 @@
 package io.patchcore.eval.data;
 
-import io.patchcore.eval.AtomicFiles;
+import io.patchcore.eval.report.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,12 +1,14 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
+
+import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.Objects;
 
 /**
- * The metrics of one dataset of an {@link EvaluationReport} (one row of {@code results.csv}), or
+ * The metrics of one dataset of {@link EvaluationResults} (one row of {@code results.csv}), or
  * their mean over the datasets. A metric that cannot be computed is {@code NaN}: the instance
  * metrics need scored images of both labels, the pixel metrics need masks and maps (see {@link
- * EvaluationReport}).
+ * EvaluationResults}).
  *
  * @param dataset the dataset's name, or {@code "mean"}
  * @param images the number of test images, failed ones included
@@ -25,9 +27,7 @@ public record DatasetResult(
   /** Checks that the name is not null and the counts are consistent. */
   public DatasetResult {
     Objects.requireNonNull(dataset, "dataset");
-    if (images < 0 || failed < 0 || failed > images) {
-      throw new IllegalArgumentException("inconsistent counts for dataset " + dataset + ": "
-          + failed + " failed of " + images + " images");
-    }
+    checkArgument(images >= 0 && failed >= 0 && failed <= images,
+        "inconsistent counts for dataset %s: %s failed of %s images", dataset, failed, images);
   }
 }

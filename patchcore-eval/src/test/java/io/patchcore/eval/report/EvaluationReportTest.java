@@ -1,6 +1,5 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
-import io.patchcore.eval.data.Sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -12,6 +11,7 @@ import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.patchcore.AnomalyMap;
 import io.patchcore.AnomalyResult;
+import io.patchcore.eval.data.Sample;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +28,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ReportWriteTest {
+class EvaluationReportTest {
 
   private static final int W = 64;
   private static final int H = 48;
@@ -188,8 +188,8 @@ class ReportWriteTest {
       assertThat(plain.get(c)).as(c).isEmpty();
       assertThat(results.get(2).get(c)).as(c).isEqualTo(bottle.get(c));
     }
-    assertThat(report.results().get(0).images()).isEqualTo(6);
-    assertThat(report.results().get(1).failed()).isEqualTo(1);
+    assertThat(report.results().datasets().get(0).images()).isEqualTo(6);
+    assertThat(report.results().datasets().get(1).failed()).isEqualTo(1);
 
     // PNGs
     AnomalyMap map = f.samples().get(0).map().orElseThrow();
@@ -251,11 +251,11 @@ class ReportWriteTest {
     assertThat(files).extracting(p -> tmp.resolve("o").relativize(p).toString())
         .containsExactly("scores.csv", "scores.json", "results.csv", "plots/roc.png",
             "plots/scores-d.png", "report.html");
-    DatasetResult r = report.results().get(0);
+    DatasetResult r = report.results().datasets().get(0);
     assertThat(r.instanceAuroc()).isEqualTo(1.0);
     assertThat(r.fullPixelAuroc()).isNaN();
     assertThat(r.aupro()).isNaN();
-    assertThat(report.mean().instanceAuroc()).isEqualTo(1.0);
+    assertThat(report.results().mean().instanceAuroc()).isEqualTo(1.0);
   }
 
   @Test
@@ -292,61 +292,6 @@ class ReportWriteTest {
           .doesNotContain("top-01.png", "report.html")
           .noneMatch(n -> n.startsWith("."));
     }
-  }
-
-  @Test
-  void writesScoresCsvOnItsOwnSortedByPath() throws IOException {
-    Sample b = new Sample(tmp.resolve("b.png"), "g", OptionalInt.empty(), Optional.empty());
-    Sample a = new Sample(tmp.resolve("a.png"), "g", OptionalInt.of(1), Optional.empty());
-    Path file = tmp.resolve("only/scores.csv");
-    EvaluationReport.writeScoresCsv(file, List.of(ScoredSample.scored("d", b, 0.25),
-        ScoredSample.failed("d", a, "a.png: broken")));
-    assertThat(Files.readAllLines(file)).containsExactly("path,group,label,score,error",
-        tmp.resolve("a.png") + ",g,1,,a.png: broken", tmp.resolve("b.png") + ",g,,0.25,");
-  }
-
-  @Test
-  void writesASweepPlotOnItsOwn() throws IOException {
-    Path png = tmp.resolve("sweep/auroc.png");
-    EvaluationReport.writeSweepPlot(png, "k", new double[] {1, 3, 9}, new double[] {0.6, 0.8, 0.7});
-    BufferedImage img = ImageIO.read(png.toFile());
-    assertThat(img.getWidth()).isEqualTo(Charts.WIDTH);
-  }
-
-  @Test
-  void regionFollowsResizeAndCentreCrop() {
-    // no preprocessing: the whole image
-    assertThat(MapImages.region(640, 480, 0, 0)).isEqualTo(new MapImages.Region(0, 0, 640, 480));
-    // resize shorter side to 256 (-> 341x256), crop 224: offsets rint(58.5) = 58 and 16
-    MapImages.Region r = MapImages.region(640, 480, 256, 224);
-    double s = 480 / 256.0;
-    assertThat(r.x()).isCloseTo(58 * (640 / 341.0), within(1e-9));
-    assertThat(r.y()).isCloseTo(16 * s, within(1e-9));
-    assertThat(r.height()).isCloseTo(224 * s, within(1e-9));
-    // crop only
-    assertThat(MapImages.region(256, 256, 0, 224)).isEqualTo(new MapImages.Region(16, 16, 224, 224));
-  }
-
-  @Test
-  void maskSamplesOntoTheMapGrid() {
-    BufferedImage m = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
-    // grid cell (i, j) samples mask pixel (x, y) = (2j + 1, 2i + 1)
-    m.setRGB(7, 5, 0x800000); // brightest channel 128: anomalous
-    m.setRGB(7, 7, 0x7f7f7f); // 127: normal
-    m.setRGB(0, 0, 0xffffff); // between cell centres: not sampled
-    byte[] grid = MapImages.maskOnGrid(m, 4, 4, 0, 0);
-    byte[] expected = new byte[16];
-    expected[2 * 4 + 3] = 1;
-    assertThat(grid).isEqualTo(expected);
-  }
-
-  @Test
-  void jetRunsFromBlueToRed() {
-    assertThat(MapImages.jet(0)).isEqualTo(0x000080);
-    assertThat(MapImages.jet(1)).isEqualTo(0x800000);
-    assertThat(MapImages.jet(0.5)).isEqualTo(0x80ff80);
-    assertThat(MapImages.jet(-3)).isEqualTo(MapImages.jet(0));
-    assertThat(MapImages.jet(Double.NaN)).isEqualTo(MapImages.jet(0));
   }
 
   private static List<Map<String, String>> readCsv(Path file) throws IOException {

@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ReportAtomicFilesTest {
+class AtomicFilesTest {
 
   @TempDir Path tmp;
 

@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
 import java.io.BufferedOutputStream;
 import java.io.FileOutputStream;
@@ -14,7 +14,13 @@ import java.util.Objects;
 /**
  * Writes files so that a reader, or a later run, sees either the complete new file or the old one
  * (or none), never a half-written file: the content goes to a hidden temporary file in the same
- * folder, which is flushed to disk and then renamed over the target in one step.
+ * folder, which is flushed to disk and then renamed over the target in one step. Where the file
+ * system cannot rename atomically, it falls back to a plain replacing move.
+ *
+ * <p>Internal to this module: public only so that the demo data ({@code
+ * io.patchcore.eval.data.DemoData}) and the command line can write through it; not part of the
+ * supported API. It uses nothing but the JDK, so the demo data generator runs without Guava on
+ * the class path.
  */
 public final class AtomicFiles {
 

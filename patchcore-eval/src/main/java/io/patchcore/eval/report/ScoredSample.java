@@ -1,8 +1,10 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
-import io.patchcore.eval.data.Sample;
+import static com.google.common.base.Preconditions.checkArgument;
+
 import io.patchcore.AnomalyMap;
 import io.patchcore.AnomalyResult;
+import io.patchcore.eval.data.Sample;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,21 +36,15 @@ public record ScoredSample(
     Objects.requireNonNull(score, "score");
     Objects.requireNonNull(map, "map");
     Objects.requireNonNull(error, "error");
-    if (score.isPresent() == error.isPresent()) {
-      throw new IllegalArgumentException("scored sample " + sample.path()
-          + " needs exactly one of a score and an error, got "
-          + (score.isPresent() ? "both" : "neither"));
-    }
-    if (score.isPresent() && !Double.isFinite(score.getAsDouble())) {
-      throw new IllegalArgumentException("score of " + sample.path() + " must be finite, got "
-          + score.getAsDouble());
-    }
-    if (error.isPresent() && error.get().isBlank()) {
-      throw new IllegalArgumentException("error message of " + sample.path() + " is blank");
-    }
-    if (error.isPresent() && map.isPresent()) {
-      throw new IllegalArgumentException("failed sample " + sample.path() + " cannot have a map");
-    }
+    checkArgument(score.isPresent() != error.isPresent(),
+        "scored sample %s needs exactly one of a score and an error, got %s", sample.path(),
+        score.isPresent() ? "both" : "neither");
+    checkArgument(score.isEmpty() || Double.isFinite(score.getAsDouble()),
+        "score of %s must be finite, got %s", sample.path(), score.orElse(Double.NaN));
+    checkArgument(error.isEmpty() || !error.get().isBlank(), "error message of %s is blank",
+        sample.path());
+    checkArgument(error.isEmpty() || map.isEmpty(), "failed sample %s cannot have a map",
+        sample.path());
   }
 
   /**

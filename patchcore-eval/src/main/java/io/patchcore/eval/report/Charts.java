@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -24,7 +24,7 @@ import org.jfree.data.statistics.DefaultBoxAndWhiskerCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-/** The JFreeChart plots of {@link EvaluationReport}, written as PNG. Package-private helper. */
+/** The JFreeChart plots of a report, written as PNG (atomically); helper of {@link ReportFiles}. */
 final class Charts {
 
   /** Size of every plot, in pixels. */

@@ -1,5 +1,6 @@
-package io.patchcore.eval;
+package io.patchcore.eval.report;
 
+import com.google.common.primitives.Ints;
 import io.patchcore.AnomalyMap;
 import java.awt.Color;
 import java.awt.Font;
@@ -10,8 +11,8 @@ import java.awt.image.BufferedImage;
 
 /**
  * Pictures of anomaly maps: the colour map, the geometry that places a map on its image, and the
- * composite "image | mask | overlay" with a title line. Package-private helper of {@link
- * EvaluationReport}.
+ * composite "image | mask | overlay" with a title line. Helper of {@link ReportFiles} and
+ * {@link EvaluationResults}.
  */
 final class MapImages {
 
@@ -81,19 +82,17 @@ final class MapImages {
     int[] rgb = mask.getRGB(0, 0, w, h, null, 0, w);
     byte[] out = new byte[mapWidth * mapHeight];
     for (int i = 0; i < mapHeight; i++) {
-      int y = clamp((int) Math.floor(r.y() + (i + 0.5) * r.height() / mapHeight), h);
+      int y = Ints.constrainToRange((int) Math.floor(r.y() + (i + 0.5) * r.height() / mapHeight),
+          0, h - 1);
       for (int j = 0; j < mapWidth; j++) {
-        int x = clamp((int) Math.floor(r.x() + (j + 0.5) * r.width() / mapWidth), w);
+        int x = Ints.constrainToRange((int) Math.floor(r.x() + (j + 0.5) * r.width() / mapWidth),
+            0, w - 1);
         int p = rgb[y * w + x];
         int brightest = Math.max((p >> 16) & 0xff, Math.max((p >> 8) & 0xff, p & 0xff));
         out[i * mapWidth + j] = (byte) (brightest >= 128 ? 1 : 0);
       }
     }
     return out;
-  }
-
-  private static int clamp(int v, int size) {
-    return v < 0 ? 0 : Math.min(v, size - 1);
   }
 
   /**
