@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
 import io.patchcore.FeatureExtractor;
 import io.patchcore.PatchCoreModel;

@@ -1,12 +1,13 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
+import com.google.common.base.Stopwatch;
+import com.google.common.base.Ticker;
 import io.patchcore.ProgressListener;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,12 +17,13 @@ import org.slf4j.LoggerFactory;
  * such as {@code score [########------------]  40%  400/1000  12.5/s  ETA 48s}; otherwise (output
  * redirected to a file or a CI log) it logs (SLF4J, level INFO) a line when a stage starts, then
  * one with the rate and the estimated time left at most every {@value
- * #DEFAULT_LOG_INTERVAL_SECONDS} seconds, and one when the stage completes. A stage starts anew when its name changes or its count goes back. Thread-safe.
+ * #DEFAULT_LOG_INTERVAL_SECONDS} seconds, and one when the stage completes. A stage starts anew
+ * when its name changes or its count goes back. Thread-safe.
  */
-public final class ConsoleProgress implements ProgressListener {
+final class ConsoleProgress implements ProgressListener {
 
   /** Seconds between two log lines of the same stage, when not on a terminal. */
-  public static final int DEFAULT_LOG_INTERVAL_SECONDS = 5;
+  static final int DEFAULT_LOG_INTERVAL_SECONDS = 5;
 
   private static final Logger LOG = LoggerFactory.getLogger(ConsoleProgress.class);
   private static final int BAR = 30;
@@ -30,11 +32,11 @@ public final class ConsoleProgress implements ProgressListener {
   private final boolean bar;
   private final PrintStream barOut;
   private final Consumer<String> logOut;
-  private final LongSupplier clock;
+  private final Ticker clock;
   private final long logIntervalNanos;
 
   private String stage;
-  private long stageStart;
+  private Stopwatch stageTime;
   private long firstDone;
   private long lastDone = -1;
   private long lastPrinted;
@@ -42,8 +44,8 @@ public final class ConsoleProgress implements ProgressListener {
   private int lastLength;
 
   /** A progress bar on an interactive terminal, log lines otherwise. */
-  public ConsoleProgress() {
-    this(System.console() != null, System.err, LOG::info, System::nanoTime,
+  ConsoleProgress() {
+    this(System.console() != null, System.err, LOG::info, Ticker.systemTicker(),
         TimeUnit.SECONDS.toNanos(DEFAULT_LOG_INTERVAL_SECONDS));
   }
 
@@ -53,10 +55,10 @@ public final class ConsoleProgress implements ProgressListener {
    * @param bar draw a bar (else log lines)
    * @param barOut where the bar goes
    * @param logOut where log lines go
-   * @param clock nanosecond clock
+   * @param clock the time source of the rates, durations and intervals
    * @param logIntervalNanos least time between two log lines of a stage
    */
-  ConsoleProgress(boolean bar, PrintStream barOut, Consumer<String> logOut, LongSupplier clock,
+  ConsoleProgress(boolean bar, PrintStream barOut, Consumer<String> logOut, Ticker clock,
       long logIntervalNanos) {
     this.bar = bar;
     this.barOut = Objects.requireNonNull(barOut, "barOut");
@@ -67,7 +69,7 @@ public final class ConsoleProgress implements ProgressListener {
 
   @Override
   public synchronized void onProgress(String stageName, long done, long total) {
-    long now = clock.getAsLong();
+    long now = clock.read();
     String name = stageName == null ? "progress" : stageName;
     boolean restart = !name.equals(stage) || done < lastDone;
     if (restart) {
@@ -76,7 +78,7 @@ public final class ConsoleProgress implements ProgressListener {
         lineOpen = false;
       }
       stage = name;
-      stageStart = now;
+      stageTime = Stopwatch.createStarted(clock);
       firstDone = done;
       lastPrinted = now;
     }
@@ -88,7 +90,7 @@ public final class ConsoleProgress implements ProgressListener {
     }
     if (bar) {
       if (complete || restart || now - lastPrinted >= REDRAW_NANOS) {
-        String line = barLine(done, total, now);
+        String line = barLine(done, total);
         int pad = Math.max(0, lastLength - line.length());
         barOut.print("\r" + line + " ".repeat(pad));
         lastLength = line.length();
@@ -102,12 +104,12 @@ public final class ConsoleProgress implements ProgressListener {
         lastPrinted = now;
       }
     } else if (restart || complete || now - lastPrinted >= logIntervalNanos) {
-      logOut.accept(logLine(done, total, now));
+      logOut.accept(logLine(done, total));
       lastPrinted = now;
     }
   }
 
-  private String barLine(long done, long total, long now) {
+  private String barLine(long done, long total) {
     StringBuilder s = new StringBuilder(stage).append(' ');
     if (total > 0) {
       double f = Math.min(1.0, Math.max(0.0, done / (double) total));
@@ -118,43 +120,48 @@ public final class ConsoleProgress implements ProgressListener {
     } else {
       s.append(done);
     }
-    appendRate(s, done, total, now);
+    appendRate(s, done, total);
     return s.toString();
   }
 
-  private String logLine(long done, long total, long now) {
+  private String logLine(long done, long total) {
     StringBuilder s = new StringBuilder(stage).append(": ").append(done);
     if (total > 0) {
       s.append('/').append(total).append(String.format(Locale.ROOT, " (%.1f%%)",
           Math.min(100.0, 100.0 * done / total)));
     }
     if (total > 0 && done >= total) {
-      s.append(", done in ").append(duration((now - stageStart) / 1e9));
-      double rate = rate(done, now);
+      s.append(", done in ").append(duration(seconds()));
+      double rate = rate(done);
       if (rate > 0) {
         s.append(String.format(Locale.ROOT, " (%s/s)", rateText(rate)));
       }
       return s.toString();
     }
-    appendRate(s, done, total, now);
+    appendRate(s, done, total);
     return s.toString();
   }
 
-  private void appendRate(StringBuilder s, long done, long total, long now) {
-    double rate = rate(done, now);
+  private void appendRate(StringBuilder s, long done, long total) {
+    double rate = rate(done);
     if (rate > 0) {
       s.append(bar ? "  " : ", ").append(rateText(rate)).append("/s");
       if (total > 0 && done < total) {
         s.append(bar ? "  ETA " : ", ETA ").append(duration((total - done) / rate));
       } else if (total > 0 && bar) {
-        s.append("  ").append(duration((now - stageStart) / 1e9));
+        s.append("  ").append(duration(seconds()));
       }
     }
   }
 
+  /** Seconds since the stage's first report. */
+  private double seconds() {
+    return stageTime.elapsed(TimeUnit.NANOSECONDS) / 1e9;
+  }
+
   /** Units per second since the stage's first report, 0 when not yet known. */
-  private double rate(long done, long now) {
-    double seconds = (now - stageStart) / 1e9;
+  private double rate(long done) {
+    double seconds = seconds();
     long units = done - firstDone;
     return seconds > 0 && units > 0 ? units / seconds : 0;
   }

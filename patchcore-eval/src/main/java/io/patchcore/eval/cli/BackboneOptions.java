@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
 import io.patchcore.backbones.Backbones;
 import java.util.ArrayList;

@@ -1,9 +1,8 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 
 /**
  * The {@code patchcore} command line: {@code fit}, {@code evaluate}, {@code score}, {@code sweep},
@@ -13,31 +12,18 @@ import picocli.CommandLine.Command;
  * some inputs failed and the others were processed. The tool keeps DJL offline by itself: no
  * model download and no usage reporting, whatever the caller's environment.
  */
-@Command(name = "patchcore", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-    description = "PatchCore anomaly / out-of-distribution detection.",
-    subcommands = {FitCommand.class, EvaluateCommand.class, ScoreCommand.class, SweepCommand.class,
-        FilterCommand.class, DemoCommand.class, ImportReferenceCommand.class})
-public final class Cli implements Runnable {
-  @picocli.CommandLine.Spec
-  picocli.CommandLine.Model.CommandSpec spec;
-
-  /** Without a subcommand: a usage error. */
-  @Override
-  public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(),
-        "a command is required: fit, evaluate, score, sweep, filter, demo or import-reference");
-  }
+public final class Cli {
 
   /** Exit code when everything worked. */
-  public static final int OK = 0;
+  static final int OK = 0;
   /** Exit code of a failure. */
-  public static final int FAILURE = 1;
+  static final int FAILURE = 1;
   /** Exit code of a usage error. */
-  public static final int USAGE = 2;
+  static final int USAGE = 2;
   /** Exit code when some inputs failed and the others were processed. */
-  public static final int PARTIAL = 3;
+  static final int PARTIAL = 3;
 
-  Cli() {}
+  private Cli() {}
 
   /** Keeps DJL offline and silent before any DJL class loads. */
   static void offline() {
@@ -46,15 +32,19 @@ public final class Cli implements Runnable {
     System.setProperty("java.awt.headless", System.getProperty("java.awt.headless", "true"));
   }
 
-  /** Runs the tool and exits with its exit code. */
+  /**
+   * Runs the tool and exits the JVM with its exit code (see the class comment).
+   *
+   * @param args the command and its arguments, as {@code patchcore --help} lists them
+   */
   public static void main(String[] args) {
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 
   /** Runs the tool and returns its exit code. */
-  public static int run(PrintWriter out, PrintWriter err, String... args) {
+  static int run(PrintWriter out, PrintWriter err, String... args) {
     offline();
-    CommandLine cmd = new CommandLine(new Cli());
+    CommandLine cmd = new CommandLine(new RootCommand());
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? USAGE : FAILURE);
@@ -94,14 +84,6 @@ public final class Cli implements Runnable {
 
     UsageException(String message) {
       super(message);
-    }
-  }
-
-  static final class Version implements CommandLine.IVersionProvider {
-    @Override
-    public String[] getVersion() {
-      String v = Cli.class.getPackage().getImplementationVersion();
-      return new String[] {"patchcore " + (v == null ? "(development build)" : v)};
     }
   }
 }

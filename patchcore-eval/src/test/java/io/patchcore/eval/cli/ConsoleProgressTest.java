@@ -1,7 +1,8 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.common.base.Ticker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-class ReportProgressTest {
+class ConsoleProgressTest {
 
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
@@ -20,7 +21,7 @@ class ReportProgressTest {
     AtomicLong clock = new AtomicLong();
     List<String> lines = new ArrayList<>();
     PrintStream unused = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-    ConsoleProgress p = new ConsoleProgress(false, unused, lines::add, clock::get, 5 * SECOND);
+    ConsoleProgress p = new ConsoleProgress(false, unused, lines::add, ticker(clock), 5 * SECOND);
     for (int i = 1; i <= 100; i++) {
       clock.set(i * SECOND / 2); // 2 images a second
       p.onProgress("score", i, 100);
@@ -43,7 +44,7 @@ class ReportProgressTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     List<String> lines = new ArrayList<>();
-    ConsoleProgress p = new ConsoleProgress(true, out, lines::add, clock::get, 5 * SECOND);
+    ConsoleProgress p = new ConsoleProgress(true, out, lines::add, ticker(clock), 5 * SECOND);
     for (int i = 1; i <= 10; i++) {
       clock.set(i * SECOND);
       p.onProgress("extract", i, 10);
@@ -55,6 +56,16 @@ class ReportProgressTest {
     // the last redraw pads over the longer previous line, then ends the line
     assertThat(text).endsWith("] 100%  10/10  1.00/s  9s   " + System.lineSeparator());
     assertThat(text.split(System.lineSeparator())).hasSize(1);
+  }
+
+  /** A clock the test sets by hand. */
+  private static Ticker ticker(AtomicLong clock) {
+    return new Ticker() {
+      @Override
+      public long read() {
+        return clock.get();
+      }
+    };
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.patchcore.eval;
+package io.patchcore.eval.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
