@@ -13,7 +13,13 @@ import java.util.Objects;
  */
 public record Dataset(String name, List<Sample> train, List<Sample> test) {
 
-  /** Checks for nulls and copies both lists into unmodifiable ones. */
+  /**
+   * Checks for nulls and copies both lists into unmodifiable ones.
+   *
+   * @param name the dataset's name
+   * @param train the training images
+   * @param test the test images
+   */
   public Dataset {
     Objects.requireNonNull(name, "name");
     train = List.copyOf(train);

@@ -160,6 +160,7 @@ public final class DemoData {
    * Regenerates the dataset: {@code DemoData OUTPUT_FOLDER [SEED]}.
    *
    * @param args the output folder and an optional seed (default {@value #DEFAULT_SEED})
+   * @throws IOException naming the file that could not be written
    */
   public static void main(String[] args) throws IOException {
     if (args.length < 1 || args.length > 2) {

@@ -19,7 +19,15 @@ import java.util.OptionalInt;
  */
 public record Sample(Path path, String group, OptionalInt label, Optional<Path> mask) {
 
-  /** Checks that no component is null and that a known label is 0 or 1. */
+  /**
+   * Checks that no component is null and that a known label is 0 or 1.
+   *
+   * @param path the image file
+   * @param group the image's group
+   * @param label 0, 1 or empty
+   * @param mask the ground-truth mask, or empty
+   * @throws IllegalArgumentException if the label is not 0 or 1
+   */
   public Sample {
     Objects.requireNonNull(path, "path");
     Objects.requireNonNull(group, "group");

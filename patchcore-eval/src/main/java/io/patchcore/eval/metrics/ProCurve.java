@@ -16,6 +16,8 @@ public record ProCurve(double[] fpr, double[] pro) {
   /**
    * Copies the arrays and checks that they have the same length, at least 2.
    *
+   * @param fpr false positive rates
+   * @param pro mean per-region overlaps
    * @throws IllegalArgumentException if the lengths differ or are below 2
    */
   public ProCurve {

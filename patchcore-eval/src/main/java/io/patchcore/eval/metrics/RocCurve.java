@@ -17,6 +17,9 @@ public record RocCurve(double[] fpr, double[] tpr, double[] thresholds) {
   /**
    * Copies the arrays and checks that they have the same length.
    *
+   * @param fpr false positive rates
+   * @param tpr true positive rates
+   * @param thresholds the thresholds
    * @throws IllegalArgumentException if the lengths differ
    */
   public RocCurve {

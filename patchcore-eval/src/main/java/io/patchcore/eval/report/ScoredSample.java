@@ -29,6 +29,13 @@ public record ScoredSample(
   /**
    * Checks for nulls, that exactly one of score and error is present, that a score is finite, that
    * an error is not blank and that a failed image has no map.
+   *
+   * @param dataset the dataset's name
+   * @param sample the image
+   * @param score the raw score, or empty for a failed image
+   * @param map the anomaly map, or empty
+   * @param error why the image failed, or empty for a scored image
+   * @throws IllegalArgumentException if one of the checks fails; the message names the image
    */
   public ScoredSample {
     Objects.requireNonNull(dataset, "dataset");
@@ -90,12 +97,20 @@ public record ScoredSample(
         Optional.of(Objects.requireNonNull(error, "error")));
   }
 
-  /** The image file, as {@code sample().path()}. */
+  /**
+   * The image file.
+   *
+   * @return {@code sample().path()}
+   */
   public Path path() {
     return sample.path();
   }
 
-  /** Whether the image was scored (no error). */
+  /**
+   * Whether the image was scored.
+   *
+   * @return true when it has a score, false when it has an error
+   */
   public boolean isScored() {
     return score.isPresent();
   }
