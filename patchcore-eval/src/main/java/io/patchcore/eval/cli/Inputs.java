@@ -22,8 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 
 /** Input discovery and scoring shared by the commands. */
 final class Inputs {
@@ -141,17 +141,24 @@ final class Inputs {
     List<ScoredSample> out = new ArrayList<>(samples.size());
     int done = 0;
     for (Sample s : samples) {
-      ScoredSample r;
-      try {
-        AnomalyResult a = model.score(s.path());
-        r = keepMaps ? ScoredSample.scored(dataset, s, a)
-            : new ScoredSample(dataset, s, OptionalDouble.of(a.score()), Optional.empty(), Optional.empty());
-      } catch (RuntimeException e) {
-        r = ScoredSample.failed(dataset, s, Cli.oneLine(e));
-      }
-      out.add(r);
+      out.add(scoreOne(dataset, s, keepMaps, () -> model.score(s.path())));
       progress.onProgress("score", ++done, samples.size());
     }
     return out;
+  }
+
+  /**
+   * One image scored by {@code scorer}: its score, and its map when {@code keepMap}; or, if
+   * {@code scorer} throws, a failed sample with the one-line error.
+   */
+  static ScoredSample scoreOne(String dataset, Sample sample, boolean keepMap,
+      Supplier<AnomalyResult> scorer) {
+    try {
+      AnomalyResult a = scorer.get();
+      return keepMap ? ScoredSample.scored(dataset, sample, a)
+          : ScoredSample.scored(dataset, sample, a.score());
+    } catch (RuntimeException e) {
+      return ScoredSample.failed(dataset, sample, Cli.oneLine(e));
+    }
   }
 }

@@ -1,6 +1,5 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.AnomalyResult;
 import io.patchcore.FeatureExtractor;
 import io.patchcore.FeatureMaps;
 import io.patchcore.PatchCore;
@@ -20,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -196,14 +194,7 @@ final class SweepCommand implements Callable<Integer> {
         out.add(ScoredSample.failed(dataset, f.sample(), f.error()));
         continue;
       }
-      try {
-        AnomalyResult r = model.scoreFeatures(f.maps());
-        out.add(maps ? ScoredSample.scored(dataset, f.sample(), r)
-            : new ScoredSample(dataset, f.sample(), java.util.OptionalDouble.of(r.score()), Optional.empty(),
-                Optional.empty()));
-      } catch (RuntimeException e) {
-        out.add(ScoredSample.failed(dataset, f.sample(), Cli.oneLine(e)));
-      }
+      out.add(Inputs.scoreOne(dataset, f.sample(), maps, () -> model.scoreFeatures(f.maps())));
     }
     return out;
   }
