@@ -1,5 +1,6 @@
 package io.patchcore.bench;
 
+import io.patchcore.PatchCore;
 import io.patchcore.torch.TorchCompute;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;

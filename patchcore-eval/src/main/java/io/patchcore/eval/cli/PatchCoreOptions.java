@@ -1,0 +1,103 @@
+package io.patchcore.eval.cli;
+
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.ImageScoring;
+import io.patchcore.PatchCore;
+import io.patchcore.ProgressListener;
+import io.patchcore.sampling.Sampler;
+import io.patchcore.sampling.Samplers;
+import java.util.Locale;
+import picocli.CommandLine.Option;
+
+/**
+ * The PatchCore options shared by {@code fit} and {@code sweep}; the ones {@code sweep} varies
+ * (patch size, coreset fraction, neighbours) are in {@link Swept}.
+ */
+final class PatchCoreOptions {
+  /** The options {@code sweep} takes as lists: single values for {@code fit}. */
+  static final class Swept {
+    @Option(names = "--patch-size", paramLabel = "P", description = "Patch size, odd (default: ${DEFAULT-VALUE}).")
+    int patchSize = 3;
+
+    @Option(names = "--coreset", paramLabel = "FRACTION",
+        description = "Fraction of patches the sampler keeps, in (0, 1] (default: ${DEFAULT-VALUE}).")
+    double coreset = 0.1;
+
+    @Option(names = "--neighbours", paramLabel = "K",
+        description = "Nearest bank rows averaged per patch (default: ${DEFAULT-VALUE}).")
+    int neighbours = 1;
+  }
+
+  @Option(names = "--stride", paramLabel = "S", description = "Patch stride (default: ${DEFAULT-VALUE}).")
+  int stride = 1;
+
+  @Option(names = "--pretrain-dim", paramLabel = "D", description = "Per-layer pooled dimension (default: ${DEFAULT-VALUE}).")
+  int pretrainDim = 1024;
+
+  @Option(names = "--target-dim", paramLabel = "D", description = "Feature dimension (default: ${DEFAULT-VALUE}).")
+  int targetDim = 1024;
+
+  @Option(names = "--sampler", paramLabel = "KIND",
+      description = "identity, random, approx-greedy or greedy (default: ${DEFAULT-VALUE}).")
+  String sampler = "approx-greedy";
+
+  @Option(names = "--scoring", paramLabel = "KIND", description = "max or reweighted (default: ${DEFAULT-VALUE}).")
+  String scoring = "max";
+
+  @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @picocli.CommandLine.Mixin
+  RunOptions run;
+
+  /** The compute back end (not an option: {@code --device gpu} selects libtorch on the GPU). */
+  io.patchcore.knn.Compute compute;
+
+  static Sampler sampler(String kind, double fraction) {
+    switch (kind.toLowerCase(Locale.ROOT)) {
+      case "identity":
+        return Samplers.identity();
+      case "random":
+        return Samplers.random(fraction);
+      case "approx-greedy":
+        return Samplers.approximateGreedy(fraction);
+      case "greedy":
+        return Samplers.greedy(fraction);
+      default:
+        throw new IllegalArgumentException("--sampler must be identity, random, approx-greedy or greedy, got '"
+            + kind + "'");
+    }
+  }
+
+  static ImageScoring scoring(String kind) {
+    switch (kind.toLowerCase(Locale.ROOT)) {
+      case "max":
+        return ImageScoring.MAX;
+      case "reweighted":
+        return ImageScoring.REWEIGHTED;
+      default:
+        throw new IllegalArgumentException("--scoring must be max or reweighted, got '" + kind + "'");
+    }
+  }
+
+  /** A configuration from these options; the arguments override the swept ones. */
+  PatchCore build(FeatureExtractor backbone, java.util.List<String> layers, int patchSize, double coreset, int k,
+      ProgressListener progress) {
+    PatchCore.Builder b = PatchCore.builder().patchSize(patchSize).patchStride(stride).pretrainDimension(pretrainDim)
+        .targetDimension(targetDim).sampler(sampler(sampler, coreset)).neighbours(k)
+        .imageScoring(scoring(scoring)).seed(seed).progressListener(progress);
+    if (backbone != null) {
+      b.backbone(backbone);
+    }
+    if (layers != null && !layers.isEmpty()) {
+      b.layers(layers.toArray(new String[0]));
+    }
+    if (run.check().threads != null) {
+      b.threads(run.threads);
+    }
+    if (compute != null) {
+      b.compute(compute);
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,34 @@
+package io.patchcore.eval.cli;
+
+import io.patchcore.PatchCore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The top command, {@code patchcore}, whose subcommands do the work; see {@link Cli}. */
+@Command(name = "patchcore", mixinStandardHelpOptions = true,
+    versionProvider = RootCommand.Version.class,
+    description = "PatchCore anomaly / out-of-distribution detection.",
+    subcommands = {FitCommand.class, EvaluateCommand.class, ScoreCommand.class, SweepCommand.class,
+        FilterCommand.class, DemoCommand.class, ImportReferenceCommand.class})
+final class RootCommand implements Runnable {
+  @Spec
+  CommandSpec spec;
+
+  /** Without a subcommand: a usage error. */
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(),
+        "a command is required: fit, evaluate, score, sweep, filter, demo or import-reference");
+  }
+
+  /** {@code patchcore --version}: the jar's implementation version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Cli.class.getPackage().getImplementationVersion();
+      return new String[] {"patchcore " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
