@@ -405,6 +405,8 @@ class PatchCoreEnsembleTest {
       assertThatThrownBy(() -> PatchCoreEnsemble.load(single, List.of(Fake.small())))
           .isInstanceOf(ModelFormatException.class).hasMessageContaining("single model file");
     }
+    assertThatThrownBy(() -> PatchCoreModel.load(file, null)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("not a PatchCore model file").hasMessageContaining("use PatchCoreEnsemble.load");
     assertThatThrownBy(() -> PatchCoreEnsemble.load(file, List.of(Fake.small())))
         .isInstanceOf(ModelFormatException.class).hasMessageContaining("2 members").hasMessageContaining("1 backbones");
     assertThatThrownBy(() -> PatchCoreEnsemble.load(file, List.of(Fake.big(), Fake.small())))
