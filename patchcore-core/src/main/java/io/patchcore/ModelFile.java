@@ -1,93 +1,65 @@
 package io.patchcore;
 
-import io.patchcore.sampling.SamplerSpec;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.internal.feature.Embedder;
-import io.patchcore.internal.io.AtomicFile;
+import io.patchcore.internal.io.Container;
+import io.patchcore.internal.io.ContainerReader;
+import io.patchcore.internal.io.ContainerWriter;
+import io.patchcore.internal.io.HeaderFields;
 import io.patchcore.sampling.Sampler;
-import io.patchcore.sampling.Samplers;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.patchcore.sampling.SamplerSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.Iterator;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.UnaryOperator;
-import java.util.zip.CRC32C;
 
 /**
- * Model files, format version 1. All integers are little-endian:
+ * Model files, format version 1: a {@link Container} with the magic {@code PATCHCOR} whose
+ * payload is the memory bank, row-major float32 little-endian ({@code 4 * rows * dimension}
+ * bytes).
  *
- * <pre>
- * offset      bytes         content
- * 0           8             magic "PATCHCOR" (ASCII)
- * 8           4             int32 format version = 1
- * 12          4             int32 header length H, in [2, 1 MiB]
- * 16          H             header: one UTF-8 JSON object (fields below)
- * 16 + H      4*rows*dim    memory bank, row-major float32
- * end - 4     4             CRC32C (uint32) of every byte before it
- * </pre>
- *
- * <p>Header fields: {@code library {name, version}}, {@code createdAt} (ISO-8601 instant),
- * {@code backbone} (null, or {@code {id, layers}} of the {@link FeatureExtractor} used to fit),
- * {@code layers} (as configured; empty means all), {@code embeddingLayers} (the layers used),
+ * <p>Header fields ({@link Header}): {@code library {name, version}}, {@code createdAt} (ISO-8601
+ * instant), {@code backbone} (null, or {@code {id, layers, configuration}} of the
+ * {@link FeatureExtractor} used to fit; files written before the configuration was recorded lack
+ * it), {@code layers} (as configured; empty means all), {@code embeddingLayers} (the layers used),
  * {@code patchSize}, {@code patchStride}, {@code pretrainDimension}, {@code targetDimension},
  * {@code sampler {kind, fraction, projection, starts, description}} (description is for people;
  * the sampler is rebuilt from the other fields), {@code neighbours}, {@code imageScoring},
  * {@code reweightingNeighbours}, {@code anomalyMapSigma}, {@code seed},
  * {@code training {candidatePatches}}, {@code bank {rows, dimension, encoding = "float32-le"}}.
  *
- * <p>Reading checks the magic, version, header length, every header field and that the bank
- * shape matches the file's size before it allocates the bank, then the checksum while it reads
- * the bank; every problem is a {@link ModelFormatException} naming the file.
+ * <p>Reading checks every header field and that the bank shape matches the file's size before it
+ * allocates the bank, then the checksum, then that every bank value is finite; every problem is a
+ * {@link ModelFormatException} naming the file.
  */
 final class ModelFile {
-  static final byte[] MAGIC = "PATCHCOR".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
-  static final int PREFIX_BYTES = 16;
-  static final int CHECKSUM_BYTES = 4;
-  static final int MAX_HEADER_BYTES = 1 << 20;
+  static final String MAGIC = "PATCHCOR";
+  static final Container FORMAT = Container.of(MAGIC, 1, "model", HeaderFields.Style.QUOTED)
+      .recognising(EnsembleFile.MAGIC, "it is an ensemble file: use PatchCoreEnsemble.load");
   static final String ENCODING = "float32-le";
 
-  private static final int MIN_HEADER_BYTES = 2;
   private static final int MAX_PATCH = 1 << 15;
   private static final int MAX_PRETRAIN_DIMENSION = 1 << 24;
   private static final int MAX_LAYERS = 1024;
   private static final double MAX_SIGMA = 1e6;
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
   private static final int CHUNK = 1 << 16;
-
-  private static final ObjectMapper JSON = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(SerializationFeature.INDENT_OUTPUT)
-      .build();
-
+  private static final List<String> IMAGE_SCORINGS =
+      Arrays.stream(ImageScoring.values()).map(Enum::name).toList();
+  private static final String LIBRARY_NAME = "patchcore";
   private static final String LIBRARY_VERSION = libraryVersion();
 
   private ModelFile() {}
@@ -104,93 +76,30 @@ final class ModelFile {
    */
   static void save(PatchCoreModel model, Path file, Instant createdAt, UnaryOperator<OutputStream> tap)
       throws IOException {
-    Objects.requireNonNull(model, "model");
     Objects.requireNonNull(file, "file");
-    byte[] header = header(model, createdAt);
-    AtomicFile.write(file, "model", tap, out -> write(model, header, out));
+    writer(model, createdAt).save(file, tap);
   }
 
   /** Writes the whole file to {@code out} (not flushed, not closed). */
   static void write(PatchCoreModel model, OutputStream out, Instant createdAt) throws IOException {
-    write(model, header(model, createdAt), out);
+    writer(model, createdAt).writeTo(out);
   }
 
-  private static void write(PatchCoreModel model, byte[] header, OutputStream out) throws IOException {
-    CRC32C crc = new CRC32C();
-    ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    prefix.put(MAGIC).putInt(VERSION).putInt(header.length);
-    emit(out, crc, prefix.array(), PREFIX_BYTES);
-    emit(out, crc, header, header.length);
+  /** A writer of {@code model}'s file, its header encoded (and its length known). */
+  static ContainerWriter writer(PatchCoreModel model, Instant createdAt) throws IOException {
+    Objects.requireNonNull(model, "model");
     float[] bank = model.bank();
-    int rowsTimesDim = model.bankSize() * model.dimension();
-    ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-    for (int off = 0; off < rowsTimesDim; ) {
-      int n = Math.min(CHUNK / Float.BYTES, rowsTimesDim - off);
-      buf.clear();
-      buf.asFloatBuffer().put(bank, off, n);
-      emit(out, crc, buf.array(), n * Float.BYTES);
-      off += n;
-    }
-    out.write(ByteBuffer.allocate(CHECKSUM_BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt((int) crc.getValue())
-        .array());
-  }
-
-  private static void emit(OutputStream out, CRC32C crc, byte[] bytes, int length) throws IOException {
-    crc.update(bytes, 0, length);
-    out.write(bytes, 0, length);
-  }
-
-  static byte[] header(PatchCoreModel model, Instant createdAt) throws IOException {
-    PatchCore c = model.configuration();
-    ObjectNode h = JSON.createObjectNode();
-    ObjectNode lib = h.putObject("library");
-    lib.put("name", "patchcore");
-    lib.put("version", LIBRARY_VERSION);
-    h.put("createdAt", createdAt.toString());
-    if (c.backbone == null) {
-      h.putNull("backbone");
-    } else {
-      ObjectNode bb = h.putObject("backbone");
-      bb.put("id", c.backbone.id());
-      strings(bb.putArray("layers"), c.backbone.layerNames());
-      ObjectNode conf = bb.putObject("configuration");
-      new java.util.TreeMap<>(c.backbone.configuration()).forEach(conf::put);
-    }
-    strings(h.putArray("layers"), c.layers);
-    strings(h.putArray("embeddingLayers"), model.layers());
-    h.put("patchSize", c.patchSize);
-    h.put("patchStride", c.stride);
-    h.put("pretrainDimension", c.pretrainDimension);
-    h.put("targetDimension", c.targetDimension);
-    SamplerSpec spec = c.sampler.spec();
-    ObjectNode s = h.putObject("sampler");
-    s.put("kind", spec.kind());
-    s.put("fraction", spec.fraction());
-    s.put("projection", spec.projection());
-    s.put("starts", spec.starts());
-    s.put("description", c.sampler.description());
-    h.put("neighbours", c.neighbours);
-    h.put("imageScoring", c.scoring.name());
-    h.put("reweightingNeighbours", c.reweightingNeighbours);
-    h.put("anomalyMapSigma", c.sigma);
-    h.put("seed", c.seed);
-    h.putObject("training").put("candidatePatches", model.candidateSize());
-    ObjectNode bank = h.putObject("bank");
-    bank.put("rows", model.bankSize());
-    bank.put("dimension", model.dimension());
-    bank.put("encoding", ENCODING);
-    byte[] bytes = JSON.writeValueAsBytes(h);
-    if (bytes.length > MAX_HEADER_BYTES) {
-      throw new IOException("model header of " + bytes.length + " bytes exceeds the limit of " + MAX_HEADER_BYTES
-          + " (layer names too long?)");
-    }
-    return bytes;
-  }
-
-  private static void strings(ArrayNode array, List<String> values) {
-    for (String v : values) {
-      array.add(v);
-    }
+    int count = model.bankSize() * model.dimension();
+    return FORMAT.writer(Header.of(model, createdAt), (long) Float.BYTES * count, out -> {
+      ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+      for (int off = 0; off < count; ) {
+        int n = Math.min(CHUNK / Float.BYTES, count - off);
+        chunk.clear();
+        chunk.asFloatBuffer().put(bank, off, n);
+        out.write(chunk.array(), 0, n * Float.BYTES);
+        off += n;
+      }
+    });
   }
 
   private static String libraryVersion() {
@@ -213,24 +122,17 @@ final class ModelFile {
 
   static PatchCoreModel load(Path file, FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
     Objects.requireNonNull(file, "file");
-    long size = Files.size(file);
-    try (InputStream in = Files.newInputStream(file)) {
-      return read(in, size, file.toString(), backbone, runtime);
+    try (ContainerReader r = FORMAT.open(file)) {
+      return read(r, backbone, runtime);
     }
   }
 
   /** The backbone recorded in a model file's header (the bank is not read). */
   static Map<String, String> backboneConfiguration(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
-    long size = Files.size(file);
-    try (InputStream in = Files.newInputStream(file)) {
-      Header h = new Reader(in, size, file.toString()).header();
-      if (h.backboneId() == null) {
-        return Map.of();
-      }
-      Map<String, String> out = new java.util.TreeMap<>(h.backboneConfiguration());
-      out.put("id", h.backboneId());
-      return java.util.Collections.unmodifiableMap(out);
+    try (ContainerReader r = FORMAT.open(file)) {
+      BackboneHeader backbone = header(r).backbone();
+      return backbone == null ? Map.of() : backbone.description();
     }
   }
 
@@ -248,442 +150,222 @@ final class ModelFile {
   /** Reads a model file of {@code size} bytes from {@code in}; {@code name} is used in messages. */
   static PatchCoreModel read(InputStream in, long size, String name, FeatureExtractor backbone,
       PatchCore.RunSettings runtime) throws IOException {
-    Reader r = new Reader(in, size, name);
-    return r.read(backbone, runtime);
-  }
-
-  /** The validated header. */
-  private record Header(String backboneId, Map<String, String> backboneConfiguration, List<String> layers, List<String> embeddingLayers, int patchSize,
-      int stride, int pretrainDimension, int targetDimension, Sampler sampler, int neighbours,
-      ImageScoring scoring, int reweightingNeighbours, double sigma, long seed, int candidatePatches, int rows,
-      int dimension) {}
-
-  private static final class Reader {
-    private final InputStream in;
-    private final long size;
-    private final String name;
-    private final CRC32C crc = new CRC32C();
-    private long position;
-
-    Reader(InputStream in, long size, String name) {
-      this.in = in;
-      this.size = size;
-      this.name = name;
-    }
-
-    ModelFormatException bad(String message) {
-      return new ModelFormatException(name, message);
-    }
-
-    PatchCoreModel read(FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
-      Header h = header();
-      return finish(h, backbone, runtime);
-    }
-
-    /** Reads and checks the prefix and the header only. */
-    Header header() throws IOException {
-      byte[] prefix = bytes((int) Math.min(size, PREFIX_BYTES));
-      if (prefix.length < MAGIC.length || !Arrays.equals(prefix, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
-        throw bad("not a PatchCore model file: it starts with " + hex(prefix, MAGIC.length) + ", expected the magic "
-            + hex(MAGIC, MAGIC.length) + " (\"PATCHCOR\")");
-      }
-      if (prefix.length < PREFIX_BYTES) {
-        throw bad("truncated: " + size + " bytes, too short for the " + PREFIX_BYTES + "-byte file prefix");
-      }
-      ByteBuffer p = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN);
-      int version = p.getInt(8);
-      if (version != VERSION) {
-        throw bad("unsupported model format version " + Integer.toUnsignedString(version)
-            + "; this library reads version " + VERSION);
-      }
-      int headerLength = p.getInt(12);
-      if (headerLength < MIN_HEADER_BYTES || headerLength > MAX_HEADER_BYTES) {
-        throw bad("header length " + Integer.toUnsignedString(headerLength) + " is out of range ["
-            + MIN_HEADER_BYTES + ", " + MAX_HEADER_BYTES + "]");
-      }
-      long bankBytes = size - PREFIX_BYTES - headerLength - CHECKSUM_BYTES;
-      if (bankBytes < 0) {
-        throw bad("truncated: " + size + " bytes, but the prefix, a header of " + headerLength
-            + " bytes and the checksum need " + (PREFIX_BYTES + headerLength + CHECKSUM_BYTES));
-      }
-      crc.update(prefix);
-      Header h;
-      try {
-        h = parse(bytes(headerLength), bankBytes);
-      } catch (ModelFormatException e) {
-        throw withChecksumVerdict(e);
-      }
-      return h;
-    }
-
-    private PatchCoreModel finish(Header h, FeatureExtractor backbone, PatchCore.RunSettings runtime) throws IOException {
-      float[] bank = bank(h.rows() * h.dimension());
-      long computed = crc.getValue();
-      byte[] stored = bytes(CHECKSUM_BYTES);
-      long storedValue = Integer.toUnsignedLong(ByteBuffer.wrap(stored).order(ByteOrder.LITTLE_ENDIAN).getInt());
-      if (storedValue != computed) {
-        throw bad("checksum mismatch: stored CRC32C " + String.format("0x%08x", storedValue) + ", computed "
-            + String.format("0x%08x", computed) + " (the file is damaged)");
-      }
-      if (in.read() != -1) {
-        throw bad("more than the expected " + size + " bytes (was the file changed while it was read?)");
-      }
-      for (int i = 0; i < bank.length; i++) {
-        if (!Float.isFinite(bank[i])) {
-          throw bad("memory bank value " + bank[i] + " at row " + i / h.dimension() + ", column "
-              + i % h.dimension() + " is not finite");
-        }
-      }
-      checkBackbone(h, backbone);
-      try {
-        PatchCore config = PatchCore.restore(backbone, h.layers(), h.patchSize(), h.stride(),
-            h.pretrainDimension(), h.targetDimension(), h.sampler(), h.neighbours(), h.scoring(),
-            h.reweightingNeighbours(), h.sigma(), h.seed(), runtime);
-        Embedder embedder = new Embedder(h.embeddingLayers(), h.patchSize(), h.stride(), h.pretrainDimension(),
-            h.targetDimension());
-        return new PatchCoreModel(config, embedder, bank, h.rows(), h.candidatePatches());
-      } catch (RuntimeException e) {
-        throw new ModelFormatException(name, "cannot build the model: " + e.getMessage(), e);
-      }
-    }
-
-    /**
-     * A header that fails its checks is usually damage: if the checksum over the rest of the file
-     * fails too, the message says so. Streams the rest in chunks (nothing sized by the header).
-     */
-    private ModelFormatException withChecksumVerdict(ModelFormatException e) {
-      try {
-        long rest = size - position - CHECKSUM_BYTES;
-        if (rest < 0) {
-          return e;
-        }
-        byte[] chunk = new byte[(int) Math.max(1, Math.min(CHUNK, rest))];
-        while (rest > 0) {
-          int n = in.readNBytes(chunk, 0, (int) Math.min(chunk.length, rest));
-          if (n == 0) {
-            return e;
-          }
-          crc.update(chunk, 0, n);
-          rest -= n;
-        }
-        byte[] stored = in.readNBytes(CHECKSUM_BYTES);
-        if (stored.length == CHECKSUM_BYTES && Integer.toUnsignedLong(
-            ByteBuffer.wrap(stored).order(ByteOrder.LITTLE_ENDIAN).getInt()) != crc.getValue()) {
-          String detail = e.getMessage().substring(name.length() + 2);
-          return new ModelFormatException(name, detail + " (the checksum does not match either: the file is damaged)",
-              e);
-        }
-      } catch (IOException ignored) {
-        // report the header problem alone
-      }
-      return e;
-    }
-
-    private void checkBackbone(Header h, FeatureExtractor backbone) throws ModelFormatException {
-      if (backbone == null) {
-        return;
-      }
-      String given;
-      List<String> available;
-      try {
-        given = backbone.id();
-        available = backbone.layerNames();
-      } catch (RuntimeException e) {
-        throw new ModelFormatException(name, "cannot query the given backbone: " + e.getMessage(), e);
-      }
-      if (h.backboneId() == null) {
-        throw bad("the model was fitted on feature maps without a backbone, so backbone '" + given
-            + "' cannot be checked against it; load it without a backbone and score feature maps");
-      }
-      if (!h.backboneId().equals(given)) {
-        throw bad("the model was fitted with backbone '" + h.backboneId() + "', but the given backbone is '"
-            + given + "'");
-      }
-      for (String l : h.embeddingLayers()) {
-        if (available == null || !available.contains(l)) {
-          throw bad("backbone '" + given + "' does not produce layer '" + l + "' the model uses; it has "
-              + available);
-        }
-      }
-    }
-
-    private byte[] bytes(int n) throws IOException {
-      byte[] b = in.readNBytes(n);
-      if (b.length != n) {
-        throw bad("truncated: expected " + n + " bytes at offset " + position + ", got " + b.length);
-      }
-      position += n;
-      return b;
-    }
-
-    private float[] bank(int count) throws IOException {
-      float[] bank = new float[count];
-      byte[] chunk = new byte[(int) Math.min(CHUNK, (long) count * Float.BYTES)];
-      for (int off = 0; off < count; ) {
-        int n = Math.min(chunk.length / Float.BYTES, count - off);
-        int got = in.readNBytes(chunk, 0, n * Float.BYTES);
-        if (got != n * Float.BYTES) {
-          throw bad("truncated: the memory bank ends at offset " + (position + got) + " of " + size + " bytes");
-        }
-        position += got;
-        crc.update(chunk, 0, got);
-        ByteBuffer.wrap(chunk, 0, got).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(bank, off, n);
-        off += n;
-      }
-      return bank;
-    }
-
-    private Header parse(byte[] header, long bankBytes) throws ModelFormatException {
-      crc.update(header);
-      String text;
-      try {
-        text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(header)).toString();
-      } catch (CharacterCodingException e) {
-        throw new ModelFormatException(name, "header is not valid UTF-8: " + e, e);
-      }
-      JsonNode root;
-      try {
-        root = JSON.readTree(text);
-      } catch (JsonProcessingException | RuntimeException e) {
-        String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString();
-        throw new ModelFormatException(name, "header is not valid JSON: " + abbreviate(why), e);
-      }
-      if (root == null || !root.isObject()) {
-        throw bad("header is not a JSON object");
-      }
-      return new Fields(this).header(root, bankBytes, size);
+    try (ContainerReader r = FORMAT.open(in, size, name)) {
+      return read(r, backbone, runtime);
     }
   }
 
-  /** Reads typed, range-checked header fields; messages name the field and the bad value. */
-  private static final class Fields {
-    private final Reader reader;
+  private static Header header(ContainerReader r) throws IOException {
+    return r.header(root -> Header.parse(root, r.payloadBytes(), r.size()));
+  }
 
-    Fields(Reader reader) {
-      this.reader = reader;
+  private static PatchCoreModel read(ContainerReader r, FeatureExtractor backbone, PatchCore.RunSettings runtime)
+      throws IOException {
+    Header h = header(r);
+    int dim = h.bank().dimension();
+    float[] bank = readBank(r, h.bank().rows() * dim);
+    r.finish();
+    for (int i = 0; i < bank.length; i++) {
+      if (!Float.isFinite(bank[i])) {
+        throw r.bad("memory bank value " + bank[i] + " at row " + i / dim + ", column " + i % dim + " is not finite");
+      }
+    }
+    checkBackbone(r, h, backbone);
+    try {
+      PatchCore config = PatchCore.restore(backbone, h.layers(), h.patchSize(), h.patchStride(),
+          h.pretrainDimension(), h.targetDimension(), h.sampler().spec().toSampler(), h.neighbours(),
+          ImageScoring.valueOf(h.imageScoring()), h.reweightingNeighbours(), h.anomalyMapSigma(), h.seed(), runtime);
+      Embedder embedder = new Embedder(h.embeddingLayers(), h.patchSize(), h.patchStride(), h.pretrainDimension(),
+          h.targetDimension());
+      return new PatchCoreModel(config, embedder, bank, h.bank().rows(), h.training().candidatePatches());
+    } catch (RuntimeException e) {
+      throw new ModelFormatException(r.file(), "cannot build the model: " + e.getMessage(), e);
+    }
+  }
+
+  /** The bank, its size already checked against the file's; read in chunks from the payload. */
+  private static float[] readBank(ContainerReader r, int count) throws IOException {
+    float[] bank = new float[count];
+    InputStream in = r.payload();
+    byte[] chunk = new byte[(int) Math.min(CHUNK, (long) count * Float.BYTES)];
+    for (int off = 0; off < count; ) {
+      int n = Math.min(chunk.length / Float.BYTES, count - off);
+      if (in.readNBytes(chunk, 0, n * Float.BYTES) != n * Float.BYTES) {
+        throw r.truncated("the memory bank");
+      }
+      ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(bank, off, n);
+      off += n;
+    }
+    return bank;
+  }
+
+  private static void checkBackbone(ContainerReader r, Header h, FeatureExtractor backbone)
+      throws ModelFormatException {
+    if (backbone == null) {
+      return;
+    }
+    String given;
+    List<String> available;
+    try {
+      given = backbone.id();
+      available = backbone.layerNames();
+    } catch (RuntimeException e) {
+      throw new ModelFormatException(r.file(), "cannot query the given backbone: " + e.getMessage(), e);
+    }
+    if (h.backbone() == null) {
+      throw r.bad("the model was fitted on feature maps without a backbone, so backbone '" + given
+          + "' cannot be checked against it; load it without a backbone and score feature maps");
+    }
+    if (!h.backbone().id().equals(given)) {
+      throw r.bad("the model was fitted with backbone '" + h.backbone().id() + "', but the given backbone is '"
+          + given + "'");
+    }
+    for (String l : h.embeddingLayers()) {
+      if (available == null || !available.contains(l)) {
+        throw r.bad("backbone '" + given + "' does not produce layer '" + l + "' the model uses; it has " + available);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- the header
+
+  /**
+   * The header as written and as read back (every field checked); the JSON field names and their
+   * order are the components'.
+   */
+  record Header(Library library, String createdAt, BackboneHeader backbone, List<String> layers,
+      List<String> embeddingLayers, int patchSize, int patchStride, int pretrainDimension, int targetDimension,
+      SamplerHeader sampler, int neighbours, String imageScoring, int reweightingNeighbours,
+      double anomalyMapSigma, long seed, Training training, Bank bank) {
+
+    static Header of(PatchCoreModel model, Instant createdAt) {
+      PatchCore c = model.configuration();
+      SamplerSpec spec = c.sampler.spec();
+      return new Header(new Library(LIBRARY_NAME, LIBRARY_VERSION), createdAt.toString(),
+          c.backbone == null ? null : BackboneHeader.of(c.backbone, true), c.layers, model.layers(), c.patchSize,
+          c.stride, c.pretrainDimension, c.targetDimension,
+          new SamplerHeader(spec.kind(), spec.fraction(), spec.projection(), spec.starts(), c.sampler.description()),
+          c.neighbours, c.scoring.name(), c.reweightingNeighbours, c.sigma, c.seed,
+          new Training(model.candidateSize()), new Bank(model.bankSize(), model.dimension(), ENCODING));
     }
 
-    /** The header; the bank's shape is checked first, against the {@code bankBytes} the file has. */
-    Header header(JsonNode root, long bankBytes, long size) throws ModelFormatException {
-      JsonNode bank = object(root, "bank");
-      int rows = integer(bank, "bank.", "rows", 1, Integer.MAX_VALUE);
-      int dim = integer(bank, "bank.", "dimension", 1, Integer.MAX_VALUE);
+    /** Checks the bank's shape first, against the {@code bankBytes} the file has, then the rest. */
+    static Header parse(HeaderFields root, long bankBytes, long size) throws ModelFormatException {
+      HeaderFields bankFields = root.object("bank");
+      int rows = bankFields.integer("rows", 1, Integer.MAX_VALUE);
+      int dim = bankFields.integer("dimension", 1, Integer.MAX_VALUE);
       if ((long) rows * dim > MAX_ARRAY) {
-        throw reader.bad("memory bank of " + rows + " x " + dim + " = " + (long) rows * dim
+        throw root.bad("memory bank of " + rows + " x " + dim + " = " + (long) rows * dim
             + " floats exceeds the limit of " + MAX_ARRAY);
       }
       long expected = (long) rows * dim * Float.BYTES;
       if (expected != bankBytes) {
-        throw reader.bad("memory bank of " + rows + " x " + dim + " float32 needs " + expected + " bytes, but the file"
+        throw root.bad("memory bank of " + rows + " x " + dim + " float32 needs " + expected + " bytes, but the file"
             + " has " + bankBytes + " bytes between header and checksum (file size " + size
             + "; truncated or damaged?)");
       }
-      String encoding = text(bank, "bank.", "encoding", false);
-      if (!ENCODING.equals(encoding)) {
-        throw reader.bad("header field 'bank.encoding' must be \"" + ENCODING + "\", got " + quote(encoding));
-      }
-      JsonNode lib = object(root, "library");
-      text(lib, "library.", "version", false);
-      String created = text(root, "", "createdAt", false);
-      try {
-        Instant.parse(created);
-      } catch (DateTimeParseException e) {
-        throw reader.bad("header field 'createdAt' is not an ISO-8601 instant: " + quote(created));
-      }
-      String backboneId = null;
-      Map<String, String> backboneConfiguration = Map.of();
-      JsonNode bb = field(root, "", "backbone");
-      if (!bb.isNull()) {
-        if (!bb.isObject()) {
-          throw reader.bad("header field 'backbone' must be null or an object, got " + show(bb));
-        }
-        backboneId = text(bb, "backbone.", "id", false);
-        names(bb, "backbone.", "layers", true);
-        JsonNode conf = bb.get("configuration"); // optional: absent in files written before it existed
-        if (conf != null) {
-          if (!conf.isObject()) {
-            throw reader.bad("header field 'backbone.configuration' must be an object, got " + show(conf));
-          }
-          Map<String, String> map = new java.util.TreeMap<>();
-          for (Iterator<Map.Entry<String, JsonNode>> it = conf.properties().iterator(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual()) {
-              throw reader.bad("header field 'backbone.configuration." + e.getKey() + "' must be a string, got "
-                  + show(e.getValue()));
-            }
-            map.put(e.getKey(), e.getValue().asText());
-          }
-          backboneConfiguration = java.util.Collections.unmodifiableMap(map);
-        }
-      }
-      List<String> layers = names(root, "", "layers", true);
-      List<String> embeddingLayers = names(root, "", "embeddingLayers", false);
+      Bank bank = new Bank(rows, dim, bankFields.oneOf("encoding", List.of(ENCODING)));
+      HeaderFields lib = root.object("library");
+      Library library = new Library(lib.text("name"), lib.text("version"));
+      String createdAt = root.instant("createdAt").toString();
+      HeaderFields bb = root.objectOrNull("backbone");
+      BackboneHeader backbone = bb == null ? null : BackboneHeader.read(bb, true);
+      List<String> layers = root.names("layers", "layer", 0, MAX_LAYERS);
+      List<String> embeddingLayers = root.names("embeddingLayers", "layer", 1, MAX_LAYERS);
       if (!layers.isEmpty() && !layers.equals(embeddingLayers)) {
-        throw reader.bad("header fields 'layers' " + layers + " and 'embeddingLayers' " + embeddingLayers
-            + " differ");
+        throw root.bad("header fields 'layers' " + layers + " and 'embeddingLayers' " + embeddingLayers + " differ");
       }
-      int patchSize = integer(root, "", "patchSize", 1, MAX_PATCH);
+      int patchSize = root.integer("patchSize", 1, MAX_PATCH);
       if (patchSize % 2 == 0) {
-        throw reader.bad("header field 'patchSize' must be odd, got " + patchSize);
+        throw root.invalid("patchSize", "must be odd, got " + patchSize);
       }
-      int stride = integer(root, "", "patchStride", 1, MAX_PATCH);
-      int pretrain = integer(root, "", "pretrainDimension", 1, MAX_PRETRAIN_DIMENSION);
+      int stride = root.integer("patchStride", 1, MAX_PATCH);
+      int pretrain = root.integer("pretrainDimension", 1, MAX_PRETRAIN_DIMENSION);
       if ((long) pretrain * embeddingLayers.size() > MAX_ARRAY) {
-        throw reader.bad("header field 'pretrainDimension' " + pretrain + " times " + embeddingLayers.size()
-            + " layers exceeds " + MAX_ARRAY);
+        throw root.invalid("pretrainDimension", pretrain + " times " + embeddingLayers.size() + " layers exceeds "
+            + MAX_ARRAY);
       }
-      int target = integer(root, "", "targetDimension", 1, Integer.MAX_VALUE);
+      int target = root.integer("targetDimension", 1, Integer.MAX_VALUE);
       if (dim != target) {
-        throw reader.bad("header field 'bank.dimension' " + dim + " differs from 'targetDimension' " + target);
+        throw bankFields.invalid("dimension", dim + " differs from 'targetDimension' " + target);
       }
-      Sampler sampler = sampler(object(root, "sampler"));
-      int candidates = integer(object(root, "training"), "training.", "candidatePatches", rows, Integer.MAX_VALUE);
-      int neighbours = integer(root, "", "neighbours", 1, rows);
-      String scoringName = text(root, "", "imageScoring", false);
-      ImageScoring scoring = null;
-      for (ImageScoring s : ImageScoring.values()) {
-        if (s.name().equals(scoringName)) {
-          scoring = s;
-        }
-      }
-      if (scoring == null) {
-        throw reader.bad("header field 'imageScoring' must be one of " + List.of(ImageScoring.values()) + ", got "
-            + quote(scoringName));
-      }
-      int b = integer(root, "", "reweightingNeighbours", 1,
-          scoring == ImageScoring.REWEIGHTED ? rows : Integer.MAX_VALUE);
-      double sigma = number(root, "", "anomalyMapSigma", 0, MAX_SIGMA);
-      long seed = longInteger(root, "", "seed", Long.MIN_VALUE, Long.MAX_VALUE);
-      return new Header(backboneId, backboneConfiguration, layers, embeddingLayers, patchSize, stride, pretrain, target, sampler,
-          neighbours, scoring, b, sigma, seed, candidates, rows, dim);
+      SamplerHeader sampler = SamplerHeader.parse(root);
+      Training training = new Training(root.object("training").integer("candidatePatches", rows, Integer.MAX_VALUE));
+      int neighbours = root.integer("neighbours", 1, rows);
+      String scoring = root.oneOf("imageScoring", IMAGE_SCORINGS);
+      int reweighting = root.integer("reweightingNeighbours", 1,
+          ImageScoring.valueOf(scoring) == ImageScoring.REWEIGHTED ? rows : Integer.MAX_VALUE);
+      double sigma = root.number("anomalyMapSigma", 0, MAX_SIGMA);
+      long seed = root.longInteger("seed", Long.MIN_VALUE, Long.MAX_VALUE);
+      return new Header(library, createdAt, backbone, layers, embeddingLayers, patchSize, stride, pretrain, target,
+          sampler, neighbours, scoring, reweighting, sigma, seed, training, bank);
+    }
+  }
+
+  /** Header field {@code library}: the library that wrote the file. */
+  record Library(String name, String version) {}
+
+  /** Header field {@code training}. */
+  record Training(int candidatePatches) {}
+
+  /** Header field {@code bank}: the payload's shape. */
+  record Bank(int rows, int dimension, String encoding) {}
+
+  /** Header field {@code sampler}: its spec, and a description for people. */
+  record SamplerHeader(String kind, double fraction, int projection, int starts, String description) {
+    SamplerSpec spec() {
+      return new SamplerSpec(kind, fraction, projection, starts);
     }
 
-    private Sampler sampler(JsonNode s) throws ModelFormatException {
-      String kind = text(s, "sampler.", "kind", false);
-      double fraction = number(s, "sampler.", "fraction", 0, 1);
-      int projection = integer(s, "sampler.", "projection", 0, Integer.MAX_VALUE);
-      int starts = integer(s, "sampler.", "starts", 0, Integer.MAX_VALUE);
-      text(s, "sampler.", "description", true);
-      SamplerSpec spec;
+    /** Reads it and checks that it makes a sampler whose spec is the one recorded. */
+    static SamplerHeader parse(HeaderFields root) throws ModelFormatException {
+      HeaderFields s = root.object("sampler");
+      SamplerHeader h = new SamplerHeader(s.text("kind"), s.number("fraction", 0, 1),
+          s.integer("projection", 0, Integer.MAX_VALUE), s.integer("starts", 0, Integer.MAX_VALUE),
+          s.anyText("description"));
       Sampler sampler;
       try {
-        spec = new SamplerSpec(kind, fraction, projection, starts);
-        sampler = spec.toSampler();
+        sampler = h.spec().toSampler();
       } catch (IllegalArgumentException e) {
-        throw reader.bad("header field 'sampler' is invalid: " + e.getMessage());
+        throw root.invalid("sampler", "is invalid: " + e.getMessage());
       }
-      if (!sampler.spec().equals(spec)) {
-        throw reader.bad("header field 'sampler' {kind=" + kind + ", fraction=" + fraction + ", projection="
-            + projection + ", starts=" + starts + "} is not consistent: a " + kind + " sampler is " + sampler.spec());
+      if (!sampler.spec().equals(h.spec())) {
+        throw root.invalid("sampler", "{kind=" + h.kind + ", fraction=" + h.fraction + ", projection="
+            + h.projection + ", starts=" + h.starts + "} is not consistent: a " + h.kind + " sampler is "
+            + sampler.spec());
       }
-      return sampler;
-    }
-
-    private JsonNode field(JsonNode parent, String prefix, String key) throws ModelFormatException {
-      JsonNode n = parent.get(key);
-      if (n == null) {
-        throw reader.bad("header field '" + prefix + key + "' is missing");
-      }
-      return n;
-    }
-
-    private JsonNode object(JsonNode parent, String key) throws ModelFormatException {
-      JsonNode n = field(parent, "", key);
-      if (!n.isObject()) {
-        throw reader.bad("header field '" + key + "' must be an object, got " + show(n));
-      }
-      return n;
-    }
-
-    private String text(JsonNode parent, String prefix, String key, boolean mayBeBlank)
-        throws ModelFormatException {
-      JsonNode n = field(parent, prefix, key);
-      if (!n.isTextual()) {
-        throw reader.bad("header field '" + prefix + key + "' must be a string, got " + show(n));
-      }
-      String v = n.textValue();
-      if (!mayBeBlank && v.isBlank()) {
-        throw reader.bad("header field '" + prefix + key + "' must not be blank");
-      }
-      return v;
-    }
-
-    private long longInteger(JsonNode parent, String prefix, String key, long min, long max)
-        throws ModelFormatException {
-      JsonNode n = field(parent, prefix, key);
-      if (!n.isIntegralNumber() || !n.canConvertToLong()) {
-        throw reader.bad("header field '" + prefix + key + "' must be an integer in [" + min + ", " + max
-            + "], got " + show(n));
-      }
-      long v = n.longValue();
-      if (v < min || v > max) {
-        throw reader.bad("header field '" + prefix + key + "' = " + v + " is out of range [" + min + ", " + max
-            + "]");
-      }
-      return v;
-    }
-
-    private int integer(JsonNode parent, String prefix, String key, int min, int max) throws ModelFormatException {
-      return (int) longInteger(parent, prefix, key, min, max);
-    }
-
-    private double number(JsonNode parent, String prefix, String key, double min, double max)
-        throws ModelFormatException {
-      JsonNode n = field(parent, prefix, key);
-      if (!n.isNumber()) {
-        throw reader.bad("header field '" + prefix + key + "' must be a number, got " + show(n));
-      }
-      double v = n.doubleValue();
-      if (!(v >= min && v <= max)) {
-        throw reader.bad("header field '" + prefix + key + "' = " + v + " is out of range [" + min + ", " + max
-            + "]");
-      }
-      return v;
-    }
-
-    private List<String> names(JsonNode parent, String prefix, String key, boolean mayBeEmpty)
-        throws ModelFormatException {
-      JsonNode n = field(parent, prefix, key);
-      if (!n.isArray()) {
-        throw reader.bad("header field '" + prefix + key + "' must be an array of layer names, got " + show(n));
-      }
-      if (n.size() > MAX_LAYERS || (!mayBeEmpty && n.isEmpty())) {
-        throw reader.bad("header field '" + prefix + key + "' must list " + (mayBeEmpty ? 0 : 1) + " to "
-            + MAX_LAYERS + " layers, got " + n.size());
-      }
-      List<String> out = new ArrayList<>(n.size());
-      Set<String> seen = new HashSet<>();
-      for (JsonNode e : n) {
-        if (!e.isTextual() || e.textValue().isBlank()) {
-          throw reader.bad("header field '" + prefix + key + "' has a bad layer name " + show(e));
-        }
-        if (!seen.add(e.textValue())) {
-          throw reader.bad("header field '" + prefix + key + "' names layer " + quote(e.textValue()) + " twice");
-        }
-        out.add(e.textValue());
-      }
-      return List.copyOf(out);
+      return h;
     }
   }
 
-  private static String show(JsonNode n) {
-    return abbreviate(n.toString());
-  }
-
-  private static String quote(String s) {
-    return abbreviate("\"" + s + "\"");
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
-  }
-
-  private static String hex(byte[] b, int n) {
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < Math.min(n, b.length); i++) {
-      sb.append(String.format("%02x", b[i] & 0xff));
+  /**
+   * A backbone as model and ensemble headers record it: {@code {id, layers, configuration}}
+   * ({@code layers} only in model files).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record BackboneHeader(String id, List<String> layers, Map<String, String> configuration) {
+    static BackboneHeader of(FeatureExtractor backbone, boolean withLayers) {
+      return new BackboneHeader(backbone.id(), withLayers ? backbone.layerNames() : null,
+          new TreeMap<>(backbone.configuration()));
     }
-    return sb.length() == 0 ? "(nothing: empty file)" : sb.toString();
+
+    /**
+     * Reads {@code id}, {@code layers} if {@code withLayers}, and {@code configuration}, which
+     * model files written before it was recorded lack.
+     */
+    static BackboneHeader read(HeaderFields bb, boolean withLayers) throws ModelFormatException {
+      String id = bb.text("id");
+      List<String> layers = withLayers ? bb.names("layers", "layer", 0, MAX_LAYERS) : null;
+      Map<String, String> configuration =
+          withLayers && !bb.has("configuration") ? Map.of() : bb.textMap("configuration");
+      return new BackboneHeader(id, layers, configuration);
+    }
+
+    /** How to recreate the backbone: its configuration plus its {@code id}. */
+    Map<String, String> description() {
+      Map<String, String> out = new TreeMap<>(configuration);
+      out.put("id", id);
+      return Collections.unmodifiableMap(out);
+    }
   }
 }

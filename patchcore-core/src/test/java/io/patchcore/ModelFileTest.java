@@ -253,6 +253,74 @@ class ModelFileTest {
     }
   }
 
+  /** The version-1 layout, to the byte: the format must not drift when the code behind it changes. */
+  @Test
+  void written_isTheVersion1LayoutByteForByte() throws IOException {
+    PatchCoreModel model = tiny();
+    byte[] f = bytesOf(model);
+    ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
+    assertThat(new String(f, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("PATCHCOR");
+    assertThat(b.getInt(8)).isEqualTo(1);
+    String header = headerText(f);
+    Matcher version = Pattern.compile("\"version\" : \"([^\"]+)\"").matcher(header);
+    assertThat(version.find()).isTrue();
+    assertThat(header).isEqualTo(String.join("\n", "{",
+        "  \"library\" : {",
+        "    \"name\" : \"patchcore\",",
+        "    \"version\" : \"" + version.group(1) + "\"",
+        "  },",
+        "  \"createdAt\" : \"2025-01-01T00:00:00Z\",",
+        "  \"backbone\" : null,",
+        "  \"layers\" : [ ],",
+        "  \"embeddingLayers\" : [ \"f\" ],",
+        "  \"patchSize\" : 1,",
+        "  \"patchStride\" : 1,",
+        "  \"pretrainDimension\" : 8,",
+        "  \"targetDimension\" : 8,",
+        "  \"sampler\" : {",
+        "    \"kind\" : \"identity\",",
+        "    \"fraction\" : 1.0,",
+        "    \"projection\" : 0,",
+        "    \"starts\" : 0,",
+        "    \"description\" : \"identity\"",
+        "  },",
+        "  \"neighbours\" : 1,",
+        "  \"imageScoring\" : \"MAX\",",
+        "  \"reweightingNeighbours\" : 9,",
+        "  \"anomalyMapSigma\" : 4.0,",
+        "  \"seed\" : 1,",
+        "  \"training\" : {",
+        "    \"candidatePatches\" : 50",
+        "  },",
+        "  \"bank\" : {",
+        "    \"rows\" : 50,",
+        "    \"dimension\" : 8,",
+        "    \"encoding\" : \"float32-le\"",
+        "  }",
+        "}"));
+    float[] bank = model.memoryBank();
+    assertThat(f.length).isEqualTo(16 + headerLength(f) + 4 * bank.length + 4);
+    for (int i = 0; i < bank.length; i++) {
+      assertThat(b.getFloat(16 + headerLength(f) + 4 * i)).isEqualTo(bank[i]);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(f, 0, f.length - 4);
+    assertThat(Integer.toUnsignedLong(b.getInt(f.length - 4))).isEqualTo(crc.getValue());
+
+    try (PatchCoreModel withBackbone = rich().backbone(new FakeBackbone("fb")).build()
+        .fit(List.of(image(1), image(2)))) {
+      assertThat(headerText(bytesOf(withBackbone))).contains(String.join("\n",
+          "  \"backbone\" : {",
+          "    \"id\" : \"fb\",",
+          "    \"layers\" : [ \"a\", \"b\" ],",
+          "    \"configuration\" : {",
+          "      \"kind\" : \"fake\",",
+          "      \"resize\" : \"256\"",
+          "    }",
+          "  },"));
+    }
+  }
+
   // ------------------------------------------------------------------ atomic save
 
   static UnaryOperator<OutputStream> failAfter(long bytes) {

@@ -10,8 +10,12 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.patchcore.testing.Close;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -25,6 +29,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -395,6 +400,59 @@ class PatchCoreEnsembleTest {
     assertThat(dirEntries()).containsExactly("ensemble.pcens");
   }
 
+  /** The version-1 layout: prefix, header, the members' own model files back to back, checksum. */
+  @Test
+  void file_isTheVersion1Layout_withMemberModelFilesBackToBack() throws IOException {
+    Path file = dir.resolve("ensemble.pcens");
+    Instant created = Instant.parse("2025-01-01T00:00:00Z");
+    try (PatchCoreEnsemble e = PatchCoreEnsemble.fit(twoMembers(), normals(100, 10), 0.2, 9)) {
+      EnsembleFile.save(e, file, created, java.util.function.UnaryOperator.identity());
+      byte[] f = Files.readAllBytes(file);
+      ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
+      assertThat(new String(f, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("PCENSMBL");
+      assertThat(b.getInt(8)).isEqualTo(1);
+      int h = b.getInt(12);
+      String header = new String(f, 16, h, StandardCharsets.UTF_8);
+      ByteArrayOutputStream members = new ByteArrayOutputStream();
+      List<Integer> lengths = new ArrayList<>();
+      for (PatchCoreModel m : e.members()) {
+        int before = members.size();
+        ModelFile.write(m, members, created);
+        lengths.add(members.size() - before);
+      }
+      List<String> entries = new ArrayList<>();
+      for (int m = 0; m < 2; m++) {
+        String id = m == 0 ? "small" : "big";
+        entries.add(String.join("\n",
+            "    \"bytes\" : " + lengths.get(m) + ",",
+            "    \"median\" : " + e.calibrations().get(m).median() + ",",
+            "    \"scale\" : " + e.calibrations().get(m).scale() + ",",
+            "    \"backbone\" : {",
+            "      \"id\" : \"" + id + "\",",
+            "      \"configuration\" : {",
+            "        \"kind\" : \"fake-" + id + "\"",
+            "      }",
+            "    }"));
+      }
+      assertThat(header).isEqualTo(String.join("\n", "{",
+          "  \"createdAt\" : \"2025-01-01T00:00:00Z\",",
+          "  \"calibration\" : {",
+          "    \"fraction\" : 0.2,",
+          "    \"seed\" : 9,",
+          "    \"trainingImages\" : 10,",
+          "    \"heldOut\" : [ " + e.calibrationImages().get(0) + ", " + e.calibrationImages().get(1) + " ]",
+          "  },",
+          "  \"members\" : [ {",
+          String.join("\n  }, {\n", entries),
+          "  } ]",
+          "}"));
+      assertThat(Arrays.copyOfRange(f, 16 + h, f.length - 4)).isEqualTo(members.toByteArray());
+      CRC32C crc = new CRC32C();
+      crc.update(f, 0, f.length - 4);
+      assertThat(Integer.toUnsignedLong(b.getInt(f.length - 4))).isEqualTo(crc.getValue());
+    }
+  }
+
   @Test
   void load_rejectsWrongBackbonesAndDamage() throws IOException {
     Path file = dir.resolve("ensemble.pcens");
@@ -405,6 +463,8 @@ class PatchCoreEnsembleTest {
       assertThatThrownBy(() -> PatchCoreEnsemble.load(single, List.of(Fake.small())))
           .isInstanceOf(ModelFormatException.class).hasMessageContaining("single model file");
     }
+    assertThatThrownBy(() -> PatchCoreModel.load(file, null)).isInstanceOf(ModelFormatException.class)
+        .hasMessageContaining("not a PatchCore model file").hasMessageContaining("use PatchCoreEnsemble.load");
     assertThatThrownBy(() -> PatchCoreEnsemble.load(file, List.of(Fake.small())))
         .isInstanceOf(ModelFormatException.class).hasMessageContaining("2 members").hasMessageContaining("1 backbones");
     assertThatThrownBy(() -> PatchCoreEnsemble.load(file, List.of(Fake.big(), Fake.small())))
