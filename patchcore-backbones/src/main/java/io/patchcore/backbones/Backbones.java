@@ -10,12 +10,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -48,7 +46,16 @@ import java.util.TreeMap;
  *     .layers("blocks.19", "blocks.29").tokens("blocks.19", 5).tokens("blocks.29", 5)
  *     .resize(224).centerCrop(224).normalize(Normalization.of(mean, std))
  *     .build();
+ *
+ * // the same as text (e.g. from a command line) or as a saved configuration map
+ * FeatureExtractor same = BackboneSpec.parse(
+ *     "wide_resnet50.pt,layers=[layer2,layer3],resize=256,crop=224,normalize=imagenet").open();
  * }</pre>
+ *
+ * <p>{@link BackboneSpec} describes a backbone of this class as a value: {@link Builder#spec()}
+ * gives it, {@link #open(BackboneSpec)} builds it, and each extractor's {@link
+ * FeatureExtractor#configuration()} is its {@link BackboneSpec#toConfiguration()}, which {@link
+ * #fromConfiguration} reads back.
  *
  * <p>The extractors are thread-safe; close them to free native memory.
  */
@@ -69,15 +76,15 @@ public final class Backbones {
   static final int INCEPTION_MINIMUM_SIDE = 43;
 
   private static final Bundled MOBILENET =
-      new Bundled(BUNDLED_FILE, BUNDLED_SHA256, BUNDLED_LAYERS, BUNDLED_MINIMUM_SIDE);
+      new Bundled(BUNDLED_FILE, BUNDLED_SHA256, BUNDLED_MINIMUM_SIDE);
   private static final Bundled INCEPTION =
-      new Bundled(INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_LAYERS, INCEPTION_MINIMUM_SIDE);
+      new Bundled(INCEPTION_FILE, INCEPTION_SHA256, INCEPTION_MINIMUM_SIDE);
 
   /**
    * A model vendored as a class-path resource next to this class; {@code minimumSide} is the
    * smallest input height and width it runs on, checked before each forward pass.
    */
-  private record Bundled(String file, String sha256, List<String> layers, int minimumSide) {
+  private record Bundled(String file, String sha256, int minimumSide) {
     String resource() {
       return "/io/patchcore/backbones/" + file;
     }
@@ -85,147 +92,76 @@ public final class Backbones {
 
   private Backbones() {}
 
-  private static final String KIND = "kind";
-  private static final String PATH = "path";
-  private static final String LAYERS = "layers";
-  private static final String TOKENS = "tokens";
-  private static final String RESIZE = "resize";
-  private static final String CROP = "crop";
-  private static final String NORMALIZE = "normalize";
-  private static final String MEAN = "mean";
-  private static final String STD = "std";
-  private static final String INPUT_SIZE = "inputSize";
-  private static final String DEVICE = "device";
-  private static final String ID = "id";
-
   /**
    * Rebuilds a backbone from its {@link FeatureExtractor#configuration()} (as saved in model files
-   * and returned by {@code PatchCoreModel.backboneConfiguration}). Keys: {@code kind}
-   * ({@code default}, {@code inception} or {@code torchscript}), {@code path} (TorchScript file),
-   * {@code layers} (comma-separated), {@code tokens} ({@code layer=prefixTokens,...}),
-   * {@code resize}, {@code crop}, {@code normalize} ({@code none}, {@code imagenet}, {@code he} or
-   * {@code custom} with {@code mean} and {@code std} as three comma-separated numbers),
-   * {@code inputSize} ({@code HxW}) and {@code device} ({@code cpu}, {@code gpu} or {@code gpu:N}). An {@code id} entry is
-   * ignored here (loading a model checks it).
+   * and returned by {@code PatchCoreModel.backboneConfiguration}): {@link
+   * BackboneSpec#fromConfiguration} (which describes the keys) and {@link #open}. An {@code id}
+   * entry is ignored here (loading a model checks it).
    *
-   * @throws IllegalArgumentException naming the key and value that are missing or invalid
+   * @throws IllegalArgumentException naming the key and value that are missing or invalid, or the
+   *     model if it cannot be loaded
+   * @throws UncheckedIOException naming the file if it is missing or unreadable
    */
   public static FeatureExtractor fromConfiguration(Map<String, String> configuration) {
-    Map<String, String> c = new TreeMap<>(Objects.requireNonNull(configuration, "configuration"));
-    c.remove(ID);
-    String kind = c.remove(KIND);
-    Builder b;
-    if ("default".equals(kind)) {
-      b = bundledDefaultBuilder();
-    } else if ("inception".equals(kind)) {
-      b = inceptionV3Builder();
-    } else if ("torchscript".equals(kind)) {
-      String path = c.remove(PATH);
-      if (path == null) {
-        throw new IllegalArgumentException("backbone configuration of kind torchscript needs a 'path'");
-      }
-      b = torchScriptBuilder(Path.of(path));
+    return open(BackboneSpec.fromConfiguration(configuration));
+  }
+
+  /**
+   * Builds the backbone {@code spec} describes, checking its outputs with one forward pass on a
+   * zero image of the spec's {@linkplain BackboneSpec#inputSize() input size} (see {@link
+   * Builder#build()}). Its {@link FeatureExtractor#configuration()} is {@link
+   * BackboneSpec#toConfiguration() spec.toConfiguration()}.
+   *
+   * @throws UncheckedIOException naming the file if it is missing or unreadable
+   * @throws IllegalArgumentException naming the model if it is not a loadable TorchScript module,
+   *     fails on the check input, or its outputs do not match the declared layers
+   */
+  public static FeatureExtractor open(BackboneSpec spec) {
+    Objects.requireNonNull(spec, "spec");
+    PreprocessingSpec pre = spec.preprocessing();
+    Preprocessing preprocessing = new Preprocessing(pre);
+    Map<String, Integer> tokens = spec.tokens();
+    String idSuffix = " " + preprocessing + (tokens.isEmpty() ? "" : " tokens" + new TreeMap<>(tokens));
+    int side = pre.crop().orElse(pre.resize().orElse(DEFAULT_CHECK_SIZE));
+    int height = spec.inputSize().map(BackboneSpec.InputSize::height).orElse(side);
+    int width = spec.inputSize().map(BackboneSpec.InputSize::width).orElse(side);
+    TorchScriptExtractor extractor;
+    if (spec.kind() == BackboneSpec.Kind.TORCHSCRIPT) {
+      Path modelFile = spec.path().orElseThrow();
+      String sha = ModelFiles.sha256(modelFile);
+      String id = modelFile.getFileName() + ":" + sha + idSuffix;
+      extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, spec.layers(), tokens, preprocessing,
+          0, device(spec));
     } else {
-      throw new IllegalArgumentException("backbone configuration 'kind' must be default, inception or torchscript, got "
-          + (kind == null ? "nothing" : "'" + kind + "'"));
+      Bundled bundled = spec.kind() == BackboneSpec.Kind.INCEPTION ? INCEPTION : MOBILENET;
+      extractor = loadBundled(bundled, spec.layers(), preprocessing, tokens, idSuffix, device(spec));
     }
-    String layers = c.remove(LAYERS);
-    if (layers != null) {
-      b.layers(layers.split(",", -1));
-    }
-    String tokens = c.remove(TOKENS);
-    if (tokens != null) {
-      for (String t : tokens.split(",", -1)) {
-        int eq = t.lastIndexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException("backbone configuration 'tokens' must be layer=count,..., got '" + tokens
-              + "'");
-        }
-        b.tokens(t.substring(0, eq), positive(TOKENS, t.substring(eq + 1), 0));
-      }
-    }
-    String resize = c.remove(RESIZE);
-    if (resize != null) {
-      b.resize(positive(RESIZE, resize, 1));
-    }
-    String crop = c.remove(CROP);
-    if (crop != null) {
-      b.centerCrop(positive(CROP, crop, 1));
-    }
-    String norm = c.remove(NORMALIZE);
-    String mean = c.remove(MEAN);
-    String std = c.remove(STD);
-    if (norm != null) {
-      switch (norm) {
-        case "none":
-          break;
-        case "imagenet":
-          b.normalize(Normalization.IMAGENET);
-          break;
-        case "he":
-          b.normalize(Normalization.HNE);
-          break;
-        case "custom":
-          b.normalize(Normalization.of(triple(MEAN, mean), triple(STD, std)));
-          break;
-        default:
-          throw new IllegalArgumentException(
-              "backbone configuration 'normalize' must be none, imagenet, he or custom, got '" + norm + "'");
-      }
-    }
-    String size = c.remove(INPUT_SIZE);
-    if (size != null) {
-      String[] hw = size.split("x", -1);
-      if (hw.length != 2) {
-        throw new IllegalArgumentException("backbone configuration 'inputSize' must be HxW, got '" + size + "'");
-      }
-      b.inputSize(positive(INPUT_SIZE, hw[0], 1), positive(INPUT_SIZE, hw[1], 1));
-    }
-    String device = c.remove(DEVICE);
-    if (device != null && !device.equals("cpu")) {
-      if (device.equals("gpu")) {
-        b.gpu(0);
-      } else if (device.startsWith("gpu:")) {
-        b.gpu(positive(DEVICE, device.substring(4), 0));
-      } else {
-        throw new IllegalArgumentException("backbone configuration 'device' must be cpu, gpu or gpu:N, got '" + device
-            + "'");
-      }
-    }
-    if (!c.isEmpty()) {
-      throw new IllegalArgumentException("unknown backbone configuration keys " + c.keySet());
-    }
-    return b.build();
+    extractor.checkOutputs(height, width);
+    return extractor.describedBy(spec);
   }
 
-  private static int positive(String key, String value, int min) {
+  private static ai.djl.Device device(BackboneSpec spec) {
+    int gpu = spec.gpu().orElse(-1);
+    return TorchRuntime.device(gpu, BackboneSpec.describe(spec.kind(), spec.path().orElse(null)) + " on GPU " + gpu);
+  }
+
+  private static TorchScriptExtractor loadBundled(Bundled bundled, List<String> layers, Preprocessing preprocessing,
+      Map<String, Integer> tokens, String idSuffix, ai.djl.Device device) {
+    Path dir = null;
     try {
-      int v = Integer.parseInt(value.trim());
-      if (v >= min) {
-        return v;
-      }
-    } catch (NumberFormatException e) {
-      // fall through
+      dir = Files.createTempDirectory("patchcore-backbone");
+      Path file = dir.resolve(bundled.file());
+      ModelFiles.copyResource(bundled.resource(), bundled.sha256(), file);
+      // libtorch reads the whole module at load time; the copy is not needed afterwards
+      return TorchScriptExtractor.load(file, "bundled " + bundled.file(),
+          bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing,
+          bundled.minimumSide(), device);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + bundled.file(),
+          e);
+    } finally {
+      ModelFiles.deleteQuietly(dir);
     }
-    throw new IllegalArgumentException("backbone configuration '" + key + "' must be an integer >= " + min + ", got '"
-        + value + "'");
-  }
-
-  private static float[] triple(String key, String value) {
-    String[] parts = value == null ? new String[0] : value.split(",", -1);
-    if (parts.length != 3) {
-      throw new IllegalArgumentException("backbone configuration '" + key + "' must be three comma-separated numbers, got "
-          + (value == null ? "nothing" : "'" + value + "'"));
-    }
-    float[] out = new float[3];
-    for (int i = 0; i < 3; i++) {
-      try {
-        out[i] = Float.parseFloat(parts[i].trim());
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("backbone configuration '" + key + "' has a bad number '" + parts[i] + "'");
-      }
-    }
-    return out;
   }
 
   /**
@@ -244,7 +180,7 @@ public final class Backbones {
 
   /** Starts configuring a TorchScript backbone; {@link Builder#layers} must be called. */
   public static Builder torchScriptBuilder(Path modelFile) {
-    return new Builder(Objects.requireNonNull(modelFile, "modelFile"), null, null);
+    return new Builder(BackboneSpec.Kind.TORCHSCRIPT, Objects.requireNonNull(modelFile, "modelFile"));
   }
 
   /**
@@ -262,7 +198,7 @@ public final class Backbones {
 
   /** Starts configuring the {@linkplain #bundledDefault() bundled backbone}, e.g. to add a resize. */
   public static Builder bundledDefaultBuilder() {
-    return new Builder(null, MOBILENET, MOBILENET.layers());
+    return new Builder(BackboneSpec.Kind.DEFAULT, null);
   }
 
   /**
@@ -280,76 +216,61 @@ public final class Backbones {
 
   /** Starts configuring the {@linkplain #inceptionV3() bundled InceptionV3 backbone}. */
   public static Builder inceptionV3Builder() {
-    return new Builder(null, INCEPTION, INCEPTION.layers());
+    return new Builder(BackboneSpec.Kind.INCEPTION, null);
   }
 
   /**
-   * Options of a TorchScript backbone. Defaults: no resize, no crop, {@link Normalization#NONE},
-   * every layer a 4-D map. Not thread-safe; {@link #build()} may be called more than once.
+   * Options of a TorchScript backbone: a mutable way to make a {@link BackboneSpec} ({@link
+   * #spec()}) and open it ({@link #build()}). Defaults: no resize, no crop, {@link
+   * Normalization#NONE}, every layer a 4-D map, the CPU. Not thread-safe; {@link #build()} may be
+   * called more than once.
    */
   public static final class Builder {
+    private final BackboneSpec.Kind kind;
     private final Path modelFile; // null: a bundled model
-    private final Bundled bundled; // null: a user's file
-    private List<String> layers;
+    private List<String> layers; // null: not given yet
     private final Map<String, Integer> prefixTokens = new LinkedHashMap<>();
-    private int resize = Preprocessing.OFF;
-    private int crop = Preprocessing.OFF;
-    private Normalization normalization = Normalization.NONE;
+    private PreprocessingSpec preprocessing = PreprocessingSpec.NONE;
     private int gpu = -1; // -1: the CPU
-    private int checkHeight; // 0: derived from crop / resize / DEFAULT_CHECK_SIZE
-    private int checkWidth;
+    private BackboneSpec.InputSize inputSize; // null: derived from crop / resize / DEFAULT_CHECK_SIZE
 
-    private Builder(Path modelFile, Bundled bundled, List<String> layers) {
+    private Builder(BackboneSpec.Kind kind, Path modelFile) {
+      this.kind = kind;
       this.modelFile = modelFile;
-      this.bundled = bundled;
-      this.layers = layers;
+      this.layers = BackboneSpec.bundledLayers(kind);
     }
 
     /**
      * Names the model's outputs, in order.
      *
-     * @throws IllegalArgumentException if there are none, or one is blank or repeated
+     * @throws IllegalArgumentException if there are none, or one is blank, repeated or contains a
+     *     comma (which a saved configuration cannot hold)
      */
     public Builder layers(String... layerNames) {
       Objects.requireNonNull(layerNames, "layerNames");
-      if (layerNames.length == 0) {
-        throw new IllegalArgumentException("at least one layer name is needed for " + describe());
-      }
-      Set<String> seen = new HashSet<>();
-      for (String name : layerNames) {
-        if (name == null || name.isBlank()) {
-          throw new IllegalArgumentException(
-              "blank layer name in " + Arrays.toString(layerNames) + " for " + describe());
-        }
-        if (!seen.add(name)) {
-          throw new IllegalArgumentException("layer name '" + name + "' given twice for " + describe());
-        }
-      }
-      this.layers = List.of(layerNames);
+      this.layers = BackboneSpec.checkLayers(Arrays.asList(layerNames), describe());
       return this;
     }
 
     /**
      * Resizes every image so that its shorter side is {@code shorterSide} pixels (the longer side
      * becomes {@code (int) (shorterSide * long / short)}), with PIL's antialiased bilinear filter.
+     *
+     * @throws IllegalArgumentException if {@code shorterSide} is not positive
      */
     public Builder resize(int shorterSide) {
-      if (shorterSide < 1) {
-        throw new IllegalArgumentException("resize must be positive, got " + shorterSide);
-      }
-      this.resize = shorterSide;
+      this.preprocessing = preprocessing.withResize(shorterSide);
       return this;
     }
 
     /**
      * Cuts the central {@code size x size} square (after any resize). Images smaller than that are
      * rejected by {@code extract}.
+     *
+     * @throws IllegalArgumentException if {@code size} is not positive
      */
     public Builder centerCrop(int size) {
-      if (size < 1) {
-        throw new IllegalArgumentException("centre crop must be positive, got " + size);
-      }
-      this.crop = size;
+      this.preprocessing = preprocessing.withCrop(size);
       return this;
     }
 
@@ -368,13 +289,9 @@ public final class Backbones {
       return this;
     }
 
-    private ai.djl.Device device() {
-      return TorchRuntime.device(gpu, describe() + " on GPU " + gpu);
-    }
-
     /** Normalises the [0, 1] RGB values before the model. */
     public Builder normalize(Normalization normalization) {
-      this.normalization = Objects.requireNonNull(normalization, "normalization");
+      this.preprocessing = preprocessing.withNormalization(normalization);
       return this;
     }
 
@@ -391,15 +308,7 @@ public final class Backbones {
      * @throws IllegalArgumentException if the name is blank or the count negative
      */
     public Builder tokens(String layer, int prefixTokens) {
-      Objects.requireNonNull(layer, "layer");
-      if (layer.isBlank()) {
-        throw new IllegalArgumentException("blank token layer name for " + describe());
-      }
-      if (prefixTokens < 0) {
-        throw new IllegalArgumentException("prefix token count of layer '" + layer + "' must be 0 or more, got "
-            + prefixTokens + " for " + describe());
-      }
-      this.prefixTokens.put(layer, prefixTokens);
+      this.prefixTokens.put(layer, BackboneSpec.checkTokens(layer, prefixTokens, describe()));
       return this;
     }
 
@@ -411,27 +320,18 @@ public final class Backbones {
      * @throws IllegalArgumentException if a size is not positive
      */
     public Builder inputSize(int height, int width) {
-      if (height < 1 || width < 1) {
-        throw new IllegalArgumentException("input size must be positive, got " + height + "x" + width + " (HxW) for "
-            + describe());
-      }
-      this.checkHeight = height;
-      this.checkWidth = width;
+      this.inputSize = new BackboneSpec.InputSize(height, width);
       return this;
     }
 
     /**
-     * Loads the model and checks its outputs with one forward pass on a zero image of the
-     * {@linkplain #inputSize input size}.
+     * The spec of the backbone these options describe; {@link BackboneSpec#open()} builds the same
+     * backbone as {@link #build()}.
      *
      * @throws IllegalStateException if no layer names were given, or a token layer is not one of
      *     them
-     * @throws UncheckedIOException naming the file if it is missing or unreadable
-     * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module,
-     *     fails on the check input, or its outputs do not match the declared layers (count, dict
-     *     keys, rank, empty maps, token grid)
      */
-    public FeatureExtractor build() {
+    public BackboneSpec spec() {
       if (layers == null) {
         throw new IllegalStateException("no layer names given for " + describe() + "; call layers(...)");
       }
@@ -441,95 +341,26 @@ public final class Backbones {
               + describe());
         }
       }
-      Preprocessing preprocessing = new Preprocessing(resize, crop, normalization);
-      Map<String, Integer> tokens = Map.copyOf(prefixTokens);
-      String idSuffix = " " + preprocessing + (prefixTokens.isEmpty() ? "" : " tokens" + new TreeMap<>(prefixTokens));
-      int side = crop != Preprocessing.OFF ? crop : resize != Preprocessing.OFF ? resize : DEFAULT_CHECK_SIZE;
-      int height = checkHeight > 0 ? checkHeight : side;
-      int width = checkWidth > 0 ? checkWidth : side;
-      TorchScriptExtractor extractor;
-      if (modelFile != null) {
-        String sha = ModelFiles.sha256(modelFile);
-        String id = modelFile.getFileName() + ":" + sha + idSuffix;
-        extractor = TorchScriptExtractor.load(modelFile, modelFile.toString(), id, layers, tokens, preprocessing, 0,
-            device());
-      } else {
-        extractor = loadBundled(preprocessing, tokens, idSuffix);
-      }
-      extractor.checkOutputs(height, width);
-      return extractor.describedBy(configuration());
+      return new BackboneSpec(kind, modelFile, layers, prefixTokens, preprocessing, inputSize, gpu);
     }
 
-    /** The configuration {@link Backbones#fromConfiguration} rebuilds this backbone from. */
-    private Map<String, String> configuration() {
-      Map<String, String> c = new TreeMap<>();
-      if (modelFile != null) {
-        c.put(KIND, "torchscript");
-        c.put(PATH, modelFile.toAbsolutePath().normalize().toString());
-      } else {
-        c.put(KIND, bundled == INCEPTION ? "inception" : "default");
-      }
-      c.put(LAYERS, String.join(",", layers));
-      if (!prefixTokens.isEmpty()) {
-        StringBuilder t = new StringBuilder();
-        prefixTokens.forEach((k, v) -> t.append(t.length() == 0 ? "" : ",").append(k).append('=').append(v));
-        c.put(TOKENS, t.toString());
-      }
-      if (resize != Preprocessing.OFF) {
-        c.put(RESIZE, Integer.toString(resize));
-      }
-      if (crop != Preprocessing.OFF) {
-        c.put(CROP, Integer.toString(crop));
-      }
-      if (normalization.equals(Normalization.NONE)) {
-        c.put(NORMALIZE, "none");
-      } else if (normalization.equals(Normalization.IMAGENET)) {
-        c.put(NORMALIZE, "imagenet");
-      } else if (normalization.equals(Normalization.HNE)) {
-        c.put(NORMALIZE, "he");
-      } else {
-        c.put(NORMALIZE, "custom");
-        c.put(MEAN, floats(normalization.mean()));
-        c.put(STD, floats(normalization.std()));
-      }
-      if (checkHeight > 0) {
-        c.put(INPUT_SIZE, checkHeight + "x" + checkWidth);
-      }
-      if (gpu >= 0) {
-        c.put(DEVICE, "gpu:" + gpu);
-      }
-      return c;
-    }
-
-    private static String floats(float[] v) {
-      StringBuilder b = new StringBuilder();
-      for (float f : v) {
-        b.append(b.length() == 0 ? "" : ",").append(f);
-      }
-      return b.toString();
-    }
-
-    private TorchScriptExtractor loadBundled(Preprocessing preprocessing, Map<String, Integer> tokens,
-        String idSuffix) {
-      Path dir = null;
-      try {
-        dir = Files.createTempDirectory("patchcore-backbone");
-        Path file = dir.resolve(bundled.file());
-        ModelFiles.copyResource(bundled.resource(), bundled.sha256(), file);
-        // libtorch reads the whole module at load time; the copy is not needed afterwards
-        return TorchScriptExtractor.load(file, "bundled " + bundled.file(),
-            bundled.file() + ":" + bundled.sha256() + idSuffix, layers, tokens, preprocessing,
-            bundled.minimumSide(), device());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot create a temporary directory for the bundled model " + bundled.file(),
-            e);
-      } finally {
-        ModelFiles.deleteQuietly(dir);
-      }
+    /**
+     * Loads the model and checks its outputs with one forward pass on a zero image of the
+     * {@linkplain #inputSize input size}: {@link Backbones#open(BackboneSpec) open}({@link #spec()}).
+     *
+     * @throws IllegalStateException if no layer names were given, or a token layer is not one of
+     *     them
+     * @throws UncheckedIOException naming the file if it is missing or unreadable
+     * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module,
+     *     fails on the check input, or its outputs do not match the declared layers (count, dict
+     *     keys, rank, empty maps, token grid)
+     */
+    public FeatureExtractor build() {
+      return open(spec());
     }
 
     private String describe() {
-      return modelFile == null ? "the bundled model " + bundled.file() : "TorchScript model " + modelFile;
+      return BackboneSpec.describe(kind, modelFile);
     }
   }
 }

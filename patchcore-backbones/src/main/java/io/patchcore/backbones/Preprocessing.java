@@ -27,6 +27,11 @@ final class Preprocessing {
     this.normalization = Objects.requireNonNull(normalization, "normalization");
   }
 
+  /** The transform {@code spec} describes. */
+  Preprocessing(PreprocessingSpec spec) {
+    this(spec.resize().orElse(OFF), spec.crop().orElse(OFF), spec.normalization());
+  }
+
   /** A CHW float image of {@code 3 x height x width}. */
   static final class Chw {
     final int height;

@@ -138,9 +138,12 @@ final class TorchScriptExtractor implements FeatureExtractor {
 
   private volatile Map<String, String> configuration = Map.of();
 
-  /** Records how this extractor was built (see {@link Backbones#fromConfiguration}). */
-  TorchScriptExtractor describedBy(Map<String, String> configuration) {
-    this.configuration = Map.copyOf(configuration);
+  /**
+   * Records the spec this extractor was built from; {@link #configuration()} is then its {@link
+   * BackboneSpec#toConfiguration()}.
+   */
+  TorchScriptExtractor describedBy(BackboneSpec spec) {
+    this.configuration = spec.toConfiguration();
     return this;
   }
 
