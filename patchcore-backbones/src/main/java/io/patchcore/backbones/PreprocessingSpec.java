@@ -1,5 +1,6 @@
 package io.patchcore.backbones;
 
+import io.patchcore.feature.FeatureExtractor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

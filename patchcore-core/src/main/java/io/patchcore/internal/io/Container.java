@@ -1,5 +1,7 @@
 package io.patchcore.internal.io;
 
+import io.patchcore.PatchCore;
+import io.patchcore.PatchCoreEnsemble;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.core.StreamReadFeature;

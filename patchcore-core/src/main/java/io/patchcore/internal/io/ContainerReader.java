@@ -1,5 +1,6 @@
 package io.patchcore.internal.io;
 
+import io.patchcore.PatchCore;
 import static com.google.common.base.Preconditions.checkState;
 
 import com.fasterxml.jackson.core.JsonProcessingException;

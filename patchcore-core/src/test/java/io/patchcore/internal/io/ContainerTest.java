@@ -1,5 +1,6 @@
 package io.patchcore.internal.io;
 
+import io.patchcore.PatchCore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

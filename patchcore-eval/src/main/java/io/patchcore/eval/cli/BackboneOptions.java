@@ -1,13 +1,12 @@
 package io.patchcore.eval.cli;
 
 import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.backbones.Backbones;
+import io.patchcore.backbones.BackboneSpec;
+import io.patchcore.backbones.PreprocessingSpec;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** The backbone options shared by {@code fit} and {@code sweep}. */
@@ -34,15 +33,19 @@ final class BackboneOptions {
   @Option(names = "--device", paramLabel = "cpu|gpu", description = "Where the backbone runs (default: ${DEFAULT-VALUE}).")
   String device = "cpu";
 
-  /** The backbone configuration these options describe (see {@link Backbones#fromConfiguration}). */
-  Map<String, String> configuration() {
-    Map<String, String> c = new LinkedHashMap<>();
+  /**
+   * The backbone these options describe.
+   *
+   * @throws IllegalArgumentException naming the option and the bad value
+   */
+  BackboneSpec spec() {
     String kind = backbone.toLowerCase(Locale.ROOT);
-    if (kind.equals("default") || kind.equals("inception")) {
-      c.put("kind", kind);
+    BackboneSpec s;
+    if (kind.equals("default")) {
+      s = BackboneSpec.bundledDefault();
+    } else if (kind.equals("inception")) {
+      s = BackboneSpec.inceptionV3();
     } else {
-      c.put("kind", "torchscript");
-      c.put("path", java.nio.file.Path.of(backbone).toAbsolutePath().normalize().toString());
       if (layers == null || layers.isEmpty()) {
         throw new IllegalArgumentException("--layers is required with a TorchScript backbone (" + backbone
             + "): name its outputs by position, e.g. --layers 0,1");
@@ -61,25 +64,27 @@ final class BackboneOptions {
         // names given to the module's outputs, in order (e.g. layer2,layer3)
         names.addAll(layers);
       }
-      c.put("layers", String.join(",", names));
-    }
-    if (resize != null) {
-      c.put("resize", resize.toString());
-    }
-    if (imageSize != null) {
-      c.put("crop", imageSize.toString());
+      s = BackboneSpec.torchScript(Path.of(backbone), names);
     }
     String norm = normalize.toLowerCase(Locale.ROOT);
-    if (!Arrays.asList("none", "imagenet", "he").contains(norm)) {
+    if (!List.of("none", "imagenet", "he").contains(norm)) {
       throw new IllegalArgumentException("--normalize must be none, imagenet or he, got '" + normalize + "'");
     }
-    c.put("normalize", norm);
+    PreprocessingSpec p = PreprocessingSpec.NONE.withNormalization(PreprocessingSpec.normalization(norm));
+    try {
+      if (resize != null) {
+        p = p.withResize(resize);
+      }
+      if (imageSize != null) {
+        p = p.withCrop(imageSize);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--resize / --image-size: " + e.getMessage(), e);
+    }
     String dev = device.toLowerCase(Locale.ROOT);
     if (!dev.equals("cpu") && !dev.equals("gpu")) {
       throw new IllegalArgumentException("--device must be cpu or gpu, got '" + device + "'");
     }
-    c.put("device", dev);
-    return c;
+    return s.withPreprocessing(p).withDevice(dev);
   }
-
 }

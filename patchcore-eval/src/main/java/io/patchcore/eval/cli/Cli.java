@@ -27,6 +27,34 @@ public final class Cli {
   private Cli() {}
 
   /** Keeps DJL offline and silent before any DJL class loads. */
+  /**
+   * The console shows our own lines only: progress, results and real warnings. DJL's start-up INFO
+   * lines and its failed GPU probe on machines without CUDA (logged at WARN by DJL even when no GPU
+   * was asked for) are hidden; a GPU that was asked for and is missing is still reported by our own
+   * warning. {@code --quiet} keeps warnings and errors only, {@code --verbose} shows everything
+   * with the logger names. Must run before the first logger is created; settings the user gave as
+   * system properties win.
+   */
+  static void consoleLogging(java.util.List<String> args) {
+    boolean quiet = args.contains("--quiet") || args.contains("-q");
+    boolean verbose = args.contains("--verbose") || args.contains("-v");
+    String prefix = "org.slf4j.simpleLogger.";
+    setIfAbsent(prefix + "defaultLogLevel", quiet ? "warn" : verbose ? "debug" : "info");
+    setIfAbsent(prefix + "showThreadName", String.valueOf(verbose));
+    setIfAbsent(prefix + "showShortLogName", String.valueOf(verbose));
+    setIfAbsent(prefix + "showLogName", "false");
+    if (!verbose) {
+      setIfAbsent(prefix + "log.ai.djl", "warn");
+      setIfAbsent(prefix + "log.ai.djl.util.cuda.CudaUtils", "error");
+    }
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+
   static void offline() {
     System.setProperty("ai.djl.offline", "true");
     System.setProperty("OPT_OUT_TRACKING", "true");
@@ -39,6 +67,7 @@ public final class Cli {
    * @param args the command and its arguments, as {@code patchcore --help} lists them
    */
   public static void main(String[] args) {
+    consoleLogging(java.util.Arrays.asList(args));
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 

@@ -41,9 +41,9 @@ final class FitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    java.util.Map<String, String> conf;
+    io.patchcore.backbones.BackboneSpec bspec;
     try {
-      conf = backbone.configuration();
+      bspec = backbone.spec();
       options.build(null, null, swept.patchSize, swept.coreset, swept.neighbours, (s, d, t) -> {});
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new Cli.UsageException(e.getMessage());
@@ -53,10 +53,10 @@ final class FitCommand implements Callable<Integer> {
     var out = spec.commandLine().getOut();
     List<Sample> failed = new ArrayList<>();
     ConsoleProgress progress = new ConsoleProgress();
-    if ("gpu".equals(conf.get("device"))) {
+    if (bspec.gpu().isPresent() && !"jblas".equalsIgnoreCase(options.run.compute.strip())) {
       options.compute = io.patchcore.torch.TorchCompute.gpu(0);
     }
-    try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
+    try (FeatureExtractor bb = bspec.open()) {
       PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,
           swept.neighbours, progress);
       try (PatchCoreModel model = pc.fit(Inputs.readable(train, err, failed))) {

@@ -35,13 +35,13 @@ final class ImportReferenceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Map<String, String> conf;
+    io.patchcore.backbones.BackboneSpec bspec;
     try {
-      conf = backbone.configuration();
+      bspec = backbone.spec();
     } catch (IllegalArgumentException e) {
       throw new Cli.UsageException(e.getMessage());
     }
-    try (FeatureExtractor bb = Backbones.fromConfiguration(conf);
+    try (FeatureExtractor bb = bspec.open();
         PatchCoreModel model = ReferenceImport.importReference(dir, bb)) {
       model.save(out);
       spec.commandLine().getOut().printf("imported %s: memory bank %d x %d, layers %s -> %s%n", dir, model.bankSize(),

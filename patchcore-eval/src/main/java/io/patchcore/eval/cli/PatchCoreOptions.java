@@ -5,7 +5,7 @@ import io.patchcore.ImageScoring;
 import io.patchcore.PatchCore;
 import io.patchcore.ProgressListener;
 import io.patchcore.sampling.Sampler;
-import io.patchcore.sampling.Samplers;
+import io.patchcore.sampling.SamplerSpec;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
@@ -50,22 +50,18 @@ final class PatchCoreOptions {
   @picocli.CommandLine.Mixin
   RunOptions run;
 
-  /** The compute back end (not an option: {@code --device gpu} selects libtorch on the GPU). */
+  /** The compute back end when {@code --device gpu} chose libtorch on the GPU; else {@code --compute}'s. */
   io.patchcore.knn.Compute compute;
 
+  /**
+   * The sampler of {@code --sampler} (a kind, or a full spec such as {@code
+   * approx-greedy(p=0.1, projection=64, starts=10)}) with {@code --coreset}'s fraction.
+   */
   static Sampler sampler(String kind, double fraction) {
-    switch (kind.toLowerCase(Locale.ROOT)) {
-      case "identity":
-        return Samplers.identity();
-      case "random":
-        return Samplers.random(fraction);
-      case "approx-greedy":
-        return Samplers.approximateGreedy(fraction);
-      case "greedy":
-        return Samplers.greedy(fraction);
-      default:
-        throw new IllegalArgumentException("--sampler must be identity, random, approx-greedy or greedy, got '"
-            + kind + "'");
+    try {
+      return SamplerSpec.parse(kind).withFraction(fraction).toSampler();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--sampler / --coreset: " + e.getMessage(), e);
     }
   }
 
@@ -95,9 +91,7 @@ final class PatchCoreOptions {
     if (run.check().threads != null) {
       b.threads(run.threads);
     }
-    if (compute != null) {
-      b.compute(compute);
-    }
+    b.compute(compute != null ? compute : run.computeBackEnd());
     return b.build();
   }
 }

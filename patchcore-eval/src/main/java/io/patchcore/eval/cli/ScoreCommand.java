@@ -27,7 +27,8 @@ final class ScoreCommand implements Callable<Integer> {
   @Parameters(index = "1..*", arity = "1..*", paramLabel = "IMAGES", description = "Image files or folders.")
   List<Path> images;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE.csv", description = "CSV file to write.")
+  @Option(names = "--out", required = true, paramLabel = "FILE.csv|-",
+      description = "CSV file to write, or - for standard output (the summary then goes to standard error).")
   Path out;
 
   @picocli.CommandLine.Mixin
@@ -44,9 +45,19 @@ final class ScoreCommand implements Callable<Integer> {
         PatchCoreModel m = run.check().load(model, backbone)) {
       scored = Inputs.score(m, "images", samples, false, new ConsoleProgress());
     }
-    ReportFiles.writeScoresCsv(out, scored);
+    boolean toStdout = out.toString().equals("-");
+    if (toStdout) {
+      java.io.PrintWriter w = spec.commandLine().getOut();
+      java.io.ByteArrayOutputStream csv = new java.io.ByteArrayOutputStream();
+      ReportFiles.writeScoresCsv(csv, scored);
+      w.print(csv.toString(java.nio.charset.StandardCharsets.UTF_8));
+      w.flush();
+    } else {
+      ReportFiles.writeScoresCsv(out, scored);
+    }
     long failed = scored.stream().filter(s -> !s.isScored()).count();
-    spec.commandLine().getOut().printf("scored %d of %d images -> %s%n", samples.size() - failed, samples.size(), out);
+    (toStdout ? spec.commandLine().getErr() : spec.commandLine().getOut()).printf("scored %d of %d images -> %s%n",
+        samples.size() - failed, samples.size(), toStdout ? "standard output" : out);
     if (failed > 0) {
       spec.commandLine().getErr().println("patchcore: " + failed + " of " + samples.size()
           + " images could not be scored (see the error column of " + out + ")");

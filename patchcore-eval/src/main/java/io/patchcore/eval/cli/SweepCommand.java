@@ -72,10 +72,12 @@ final class SweepCommand implements Callable<Integer> {
     List<Double> cs = coresets == null ? List.of(0.1) : coresets;
     List<Integer> ps = patchSizes == null ? List.of(3) : patchSizes;
     List<Integer> ks = neighbours == null ? List.of(1) : neighbours;
+    io.patchcore.backbones.BackboneSpec bspec;
     Map<String, String> conf;
     List<Combination> combos = new ArrayList<>();
     try {
-      conf = backbone.configuration();
+      bspec = backbone.spec();
+      conf = bspec.toConfiguration();
       for (double c : cs) {
         for (int p : ps) {
           for (int k : ks) {
@@ -92,10 +94,10 @@ final class SweepCommand implements Callable<Integer> {
     var err = spec.commandLine().getErr();
     List<FeatureMaps> train = new ArrayList<>();
     List<Features> test = new ArrayList<>();
-    if ("gpu".equals(conf.get("device"))) {
+    if (bspec.gpu().isPresent() && !"jblas".equalsIgnoreCase(pco.run.compute.strip())) {
       pco.compute = io.patchcore.torch.TorchCompute.gpu(0);
     }
-    try (FeatureExtractor bb = io.patchcore.backbones.Backbones.fromConfiguration(conf)) {
+    try (FeatureExtractor bb = bspec.open()) {
       ConsoleProgress progress = new ConsoleProgress();
       int done = 0;
       int total = dataset.train().size() + dataset.test().size();

@@ -47,6 +47,17 @@ public final class ReportFiles {
    * @throws IOException naming the file if it cannot be written
    */
   public static void writeScoresCsv(Path file, List<ScoredSample> samples) throws IOException {
+    AtomicFiles.write(file, out -> writeScoresCsv(out, samples));
+  }
+
+  /**
+   * Writes the content of {@code scores.csv} to {@code out} (not closed), e.g. standard output.
+   *
+   * @param out where the CSV goes
+   * @param samples the scored and failed images, in any order
+   * @throws IOException if {@code out} fails
+   */
+  public static void writeScoresCsv(java.io.OutputStream out, List<ScoredSample> samples) throws IOException {
     List<ScoredSample> sorted = new ArrayList<>(samples);
     sorted.sort(Comparator.comparing(s -> s.path().toString()));
     List<Map<String, String>> rows = new ArrayList<>();
@@ -60,7 +71,7 @@ public final class ReportFiles {
       row.put("error", s.error().orElse(""));
       rows.add(row);
     }
-    writeCsv(file, SCORES_COLUMNS, rows);
+    writeCsv(out, SCORES_COLUMNS, rows);
   }
 
   /**
@@ -106,6 +117,11 @@ public final class ReportFiles {
 
   private static void writeCsv(Path file, List<String> columns, List<Map<String, String>> rows)
       throws IOException {
+    AtomicFiles.write(file, out -> writeCsv(out, columns, rows));
+  }
+
+  private static void writeCsv(java.io.OutputStream out, List<String> columns, List<Map<String, String>> rows)
+      throws IOException {
     CsvMapper mapper = new CsvMapper();
     mapper.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false);
     // quote only values that need it (separator, quote, line break)
@@ -115,13 +131,11 @@ public final class ReportFiles {
       schema.addColumn(c);
     }
     CsvSchema withHeader = schema.build().withHeader();
-    AtomicFiles.write(file, out -> {
-      try (SequenceWriter w = mapper.writerFor(Map.class).with(withHeader).writeValues(out)) {
-        for (Map<String, String> row : rows) {
-          w.write(row);
-        }
+    try (SequenceWriter w = mapper.writerFor(Map.class).with(withHeader).writeValues(out)) {
+      for (Map<String, String> row : rows) {
+        w.write(row);
       }
-    });
+    }
   }
 
   /**

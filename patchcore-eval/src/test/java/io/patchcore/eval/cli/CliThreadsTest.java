@@ -116,6 +116,41 @@ class CliThreadsTest {
   }
 
   @Test
+  void compute_sameCsvBytesForEveryBackEnd() throws IOException {
+    byte[] first = null;
+    for (String compute : List.of("auto", "jblas", "torch")) {
+      Path csv = tmp.resolve("scores-" + compute + ".csv");
+      run("score", model(1).toString(), data.resolve("test").toString(), "--out", csv.toString(), "--compute",
+          compute);
+      byte[] bytes = Files.readAllBytes(csv);
+      if (first == null) {
+        first = bytes;
+      }
+      assertThat(bytes).as("scores.csv with --compute %s", compute).isEqualTo(first);
+    }
+  }
+
+  @Test
+  void fit_sameMemoryBankWithEveryBackEnd() throws IOException {
+    Path jblas = tmp.resolve("model-jblas.patchcore");
+    run("fit", data.toString(), "--out", jblas.toString(), "--pretrain-dim", "96", "--target-dim", "96",
+        "--coreset", "0.2", "--seed", "3", "--compute", "jblas");
+    try (PatchCoreModel a = PatchCoreModel.load(model(1), null); PatchCoreModel b = PatchCoreModel.load(jblas, null)) {
+      assertThat(b.memoryBank()).isEqualTo(a.memoryBank());
+    }
+  }
+
+  @Test
+  void compute_unknownIsAUsageErrorNamingTheValue() {
+    StringWriter err = new StringWriter();
+    int code = Cli.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "score",
+        model(1).toString(), data.resolve("test").toString(), "--out", tmp.resolve("y.csv").toString(), "--compute",
+        "quantum");
+    assertThat(code).isEqualTo(Cli.USAGE);
+    assertThat(err.toString()).contains("unknown compute back end 'quantum'").contains("jblas").contains("torch");
+  }
+
+  @Test
   void threads_zeroIsAUsageError() {
     StringWriter err = new StringWriter();
     int code = Cli.run(new PrintWriter(new StringWriter(), true), new PrintWriter(err, true), "score",
