@@ -11,6 +11,14 @@ import java.util.Objects;
  *     bank rows), before upsampling
  */
 public record AnomalyResult(double score, AnomalyMap map, AnomalyMap patchScores) {
+  /**
+   * Checks that the maps are present.
+   *
+   * @param score the raw image score
+   * @param map the anomaly map at the resolution of the image the backbone saw
+   * @param patchScores the patch scores on the patch grid
+   * @throws NullPointerException if {@code map} or {@code patchScores} is null
+   */
   public AnomalyResult {
     Objects.requireNonNull(map, "map");
     Objects.requireNonNull(patchScores, "patchScores");

@@ -17,7 +17,18 @@ import java.util.Optional;
  */
 public record EnsembleResult(double score, Optional<AnomalyMap> map, List<AnomalyResult> members,
     List<Double> normalisedScores) {
-  /** Copies the lists; throws {@link IllegalArgumentException} if they are empty or differ in length. */
+  /**
+   * Copies the lists; throws {@link IllegalArgumentException} if they are empty or differ in length.
+   *
+   * @param score the ensemble score, the mean of {@code normalisedScores}
+   * @param map the mean normalised anomaly map, or empty when the members' maps differ in size
+   * @param members each member's raw result, in member order (copied)
+   * @param normalisedScores each member's normalised image score, in member order (copied)
+   * @throws NullPointerException if {@code map}, {@code members} or {@code normalisedScores} is
+   *     null, or a list holds null
+   * @throws IllegalArgumentException if {@code members} is empty or the lists differ in length (the
+   *     message gives both sizes)
+   */
   public EnsembleResult {
     Objects.requireNonNull(map, "map");
     members = List.copyOf(Objects.requireNonNull(members, "members"));

@@ -127,65 +127,117 @@ public final class PatchCore {
 
   /**
    * How a model read from a file runs: worker threads or an executor (neither: the shared pool of
-   * every core) and the compute back end (null: the CPU back end).
+   * every core) and the compute back end (null: the CPU back end; precisely
+   * {@link Computes#defaultCompute()}).
    */
   record RunSettings(int threads, Executor executor, Compute compute) {
     static final RunSettings DEFAULT = new RunSettings(UNSET, null, null);
   }
 
-  /** A new builder with the reference's defaults. */
+  /**
+   * A new builder with the reference's defaults.
+   *
+   * @return a builder with no option set
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Patch size p (odd). */
+  /**
+   * Patch size p (odd).
+   *
+   * @return the patch size
+   */
   public int patchSize() {
     return patchSize;
   }
 
-  /** Patch stride. */
+  /**
+   * Patch stride.
+   *
+   * @return the stride between neighbouring patches
+   */
   public int patchStride() {
     return stride;
   }
 
-  /** Per-layer pooled dimension. */
+  /**
+   * Per-layer pooled dimension.
+   *
+   * @return the dimension each layer's patch is pooled to
+   */
   public int pretrainDimension() {
     return pretrainDimension;
   }
 
-  /** Final feature dimension (memory-bank row length). */
+  /**
+   * Final feature dimension (memory-bank row length).
+   *
+   * @return the target dimension
+   */
   public int targetDimension() {
     return targetDimension;
   }
 
-  /** Layers used, first one is the reference grid; empty means all layers of the feature maps. */
+  /**
+   * Layers used, first one is the reference grid; empty means all layers of the feature maps.
+   *
+   * @return the configured layer names, in order (unmodifiable)
+   */
   public List<String> layers() {
     return layers;
   }
 
+  /**
+   * The memory-bank sampler.
+   *
+   * @return the sampler that reduces the candidate bank to the memory bank
+   */
   public Sampler sampler() {
     return sampler;
   }
 
-  /** Number of nearest bank rows averaged per patch. */
+  /**
+   * Number of nearest bank rows averaged per patch.
+   *
+   * @return k, at least 1
+   */
   public int neighbours() {
     return neighbours;
   }
 
+  /**
+   * How patch scores become an image score.
+   *
+   * @return the image scoring
+   */
   public ImageScoring imageScoring() {
     return scoring;
   }
 
-  /** b of the re-weighted image score. */
+  /**
+   * b of the re-weighted image score.
+   *
+   * @return the number of bank rows {@link ImageScoring#REWEIGHTED} looks at
+   */
   public int reweightingNeighbours() {
     return reweightingNeighbours;
   }
 
-  /** Gaussian sigma of the anomaly map (0 = no blur). */
+  /**
+   * Gaussian sigma of the anomaly map (0 = no blur).
+   *
+   * @return the blur sigma, finite and at least 0
+   */
   public double anomalyMapSigma() {
     return sigma;
   }
 
+  /**
+   * Seed of every random choice (samplers).
+   *
+   * @return the seed (0 unless set)
+   */
   public long seed() {
     return seed;
   }
@@ -193,20 +245,52 @@ public final class PatchCore {
   /**
    * Fits on images: each goes through the backbone.
    *
-   * @throws IllegalStateException if no backbone was configured
+   * @param images the normal training images, in order
+   * @return the fitted model
+   * @throws NullPointerException if {@code images} is null
+   * @throws IllegalStateException if no backbone was configured; if the backbone throws one (a
+   *     closed backbone, for example), with a message that numbers the image from 0; or if the
+   *     candidate patches exceed {@code Integer.MAX_VALUE - 8} floats
+   * @throws IllegalArgumentException if {@code images} is empty, an image cannot be turned into
+   *     features (the message numbers the image from 0), or the sampler keeps fewer bank rows than
+   *     the neighbours k (or, with {@link ImageScoring#REWEIGHTED}, than b)
    */
   public PatchCoreModel fit(Iterable<BufferedImage> images) {
     FeatureExtractor bb = requireBackbone();
     return new FitPipeline(this).run(images, image -> () -> bb.extract(image));
   }
 
-  /** Fits on image files (PNG, JPEG and whatever ImageIO decodes); errors name the file. */
+  /**
+   * Fits on image files (PNG, JPEG and whatever ImageIO decodes); errors name the file.
+   *
+   * @param images paths of the normal training images, in order
+   * @return the fitted model
+   * @throws NullPointerException if {@code images} is null
+   * @throws IllegalStateException if no backbone was configured; if the backbone throws one (a
+   *     closed backbone, for example), with a message that numbers the image from 0 and names the
+   *     file; or if the candidate patches exceed {@code Integer.MAX_VALUE - 8} floats
+   * @throws IllegalArgumentException if {@code images} is empty, a file cannot be read or turned
+   *     into features (the message numbers the image from 0 and names the file), or the sampler
+   *     keeps fewer bank rows than the neighbours k (or, with {@link ImageScoring#REWEIGHTED}, than
+   *     b)
+   */
   public PatchCoreModel fitPaths(Iterable<Path> images) {
     FeatureExtractor bb = requireBackbone();
     return new FitPipeline(this).run(images, path -> () -> bb.extract(path));
   }
 
-  /** Fits on feature maps computed elsewhere (no backbone needed). */
+  /**
+   * Fits on feature maps computed elsewhere (no backbone needed).
+   *
+   * @param features the feature maps of the normal training images, in order
+   * @return the fitted model
+   * @throws NullPointerException if {@code features} is null
+   * @throws IllegalStateException if the candidate patches exceed {@code Integer.MAX_VALUE - 8}
+   *     floats
+   * @throws IllegalArgumentException if {@code features} is empty, a feature map cannot be embedded
+   *     (the message numbers it from 0), or the sampler keeps fewer bank rows than the neighbours k
+   *     (or, with {@link ImageScoring#REWEIGHTED}, than b)
+   */
   public PatchCoreModel fitFeatures(Iterable<FeatureMaps> features) {
     return new FitPipeline(this).run(features, maps -> () -> maps);
   }
@@ -269,7 +353,14 @@ public final class PatchCore {
       }
     }
 
-    /** The backbone that turns images into feature maps (not owned: the caller closes it). */
+    /**
+     * The backbone that turns images into feature maps (not owned: the caller closes it).
+     *
+     * @param backbone the feature extractor
+     * @return this builder
+     * @throws NullPointerException if {@code backbone} is null
+     * @throws IllegalStateException if the backbone was already set
+     */
     public Builder backbone(FeatureExtractor backbone) {
       once(this.backbone != null, "backbone");
       this.backbone = Objects.requireNonNull(backbone, "backbone");
@@ -279,6 +370,13 @@ public final class PatchCore {
     /**
      * The layers to use, in order; the first defines the patch grid. Default: all layers of the
      * backbone (or of the feature maps).
+     *
+     * @param layers the layer names, at least one, none blank, none repeated
+     * @return this builder
+     * @throws NullPointerException if {@code layers} is null
+     * @throws IllegalArgumentException if no layer is given, a name is null or blank, or a name is
+     *     given twice (the message names it)
+     * @throws IllegalStateException if the layers were already set
      */
     public Builder layers(String... layers) {
       once(this.layers != null, "layers");
@@ -299,7 +397,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Patch size p, odd and at least 1 (default 3). */
+    /**
+     * Patch size p, odd and at least 1 (default 3).
+     *
+     * @param patchSize the patch size
+     * @return this builder
+     * @throws IllegalArgumentException if {@code patchSize} is even or below 1
+     * @throws IllegalStateException if the patch size was already set
+     */
     public Builder patchSize(int patchSize) {
       once(this.patchSize != UNSET, "patchSize");
       if (patchSize < 1 || patchSize % 2 == 0) {
@@ -309,7 +414,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Patch stride, at least 1 (default 1; the fork uses p/2). */
+    /**
+     * Patch stride, at least 1 (default 1; the fork uses p/2).
+     *
+     * @param stride the stride between neighbouring patches
+     * @return this builder
+     * @throws IllegalArgumentException if {@code stride} is below 1
+     * @throws IllegalStateException if the stride was already set
+     */
     public Builder patchStride(int stride) {
       once(this.stride != UNSET, "patchStride");
       if (stride < 1) {
@@ -319,7 +431,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Dimension each layer's patch is pooled to (default 1024). */
+    /**
+     * Dimension each layer's patch is pooled to (default 1024).
+     *
+     * @param dimension the pooled dimension, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code dimension} is below 1
+     * @throws IllegalStateException if the pretrain dimension was already set
+     */
     public Builder pretrainDimension(int dimension) {
       once(this.pretrainDimension != UNSET, "pretrainDimension");
       if (dimension < 1) {
@@ -329,7 +448,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Final feature dimension (default 1024). */
+    /**
+     * Final feature dimension (default 1024).
+     *
+     * @param dimension the memory-bank row length, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code dimension} is below 1
+     * @throws IllegalStateException if the target dimension was already set
+     */
     public Builder targetDimension(int dimension) {
       once(this.targetDimension != UNSET, "targetDimension");
       if (dimension < 1) {
@@ -339,14 +465,28 @@ public final class PatchCore {
       return this;
     }
 
-    /** Memory-bank sampler (default {@code Samplers.approximateGreedy(0.1)}). */
+    /**
+     * Memory-bank sampler (default {@code Samplers.approximateGreedy(0.1)}).
+     *
+     * @param sampler the sampler that reduces the candidate bank to the memory bank
+     * @return this builder
+     * @throws NullPointerException if {@code sampler} is null
+     * @throws IllegalStateException if the sampler was already set
+     */
     public Builder sampler(Sampler sampler) {
       once(this.sampler != null, "sampler");
       this.sampler = Objects.requireNonNull(sampler, "sampler");
       return this;
     }
 
-    /** Number k of nearest bank rows averaged per patch, at least 1 (default 1). */
+    /**
+     * Number k of nearest bank rows averaged per patch, at least 1 (default 1).
+     *
+     * @param k the number of neighbours
+     * @return this builder
+     * @throws IllegalArgumentException if {@code k} is below 1
+     * @throws IllegalStateException if the neighbours were already set
+     */
     public Builder neighbours(int k) {
       once(this.neighbours != UNSET, "neighbours");
       if (k < 1) {
@@ -356,14 +496,29 @@ public final class PatchCore {
       return this;
     }
 
-    /** How patch scores become an image score (default {@link ImageScoring#MAX}). */
+    /**
+     * How patch scores become an image score (default {@link ImageScoring#MAX}).
+     *
+     * @param scoring the image scoring
+     * @return this builder
+     * @throws NullPointerException if {@code scoring} is null
+     * @throws IllegalStateException if the image scoring was already set
+     */
     public Builder imageScoring(ImageScoring scoring) {
       once(this.scoring != null, "imageScoring");
       this.scoring = Objects.requireNonNull(scoring, "imageScoring");
       return this;
     }
 
-    /** b of {@link ImageScoring#REWEIGHTED}, at least 1 (default 9); only with that scoring. */
+    /**
+     * b of {@link ImageScoring#REWEIGHTED}, at least 1 (default 9); only with that scoring.
+     *
+     * @param b the number of bank rows the re-weighted score looks at
+     * @return this builder
+     * @throws IllegalArgumentException if {@code b} is below 1
+     * @throws IllegalStateException if it was already set ({@link #build()} also throws it when the
+     *     image scoring is not {@link ImageScoring#REWEIGHTED})
+     */
     public Builder reweightingNeighbours(int b) {
       once(this.reweightingNeighbours != UNSET, "reweightingNeighbours");
       if (b < 1) {
@@ -373,7 +528,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Gaussian sigma of the anomaly map, finite and >= 0; 0 disables the blur (default 4). */
+    /**
+     * Gaussian sigma of the anomaly map, finite and &gt;= 0; 0 disables the blur (default 4).
+     *
+     * @param sigma the blur sigma
+     * @return this builder
+     * @throws IllegalArgumentException if {@code sigma} is negative, infinite or NaN
+     * @throws IllegalStateException if the sigma was already set
+     */
     public Builder anomalyMapSigma(double sigma) {
       once(!Double.isNaN(this.sigma), "anomalyMapSigma");
       if (!(sigma >= 0) || !Double.isFinite(sigma)) {
@@ -383,7 +545,13 @@ public final class PatchCore {
       return this;
     }
 
-    /** Seed of every random choice (samplers); default 0. */
+    /**
+     * Seed of every random choice (samplers); default 0.
+     *
+     * @param seed the seed
+     * @return this builder
+     * @throws IllegalStateException if the seed was already set
+     */
     public Builder seed(long seed) {
       once(seedSet, "seed");
       this.seed = seed;
@@ -391,7 +559,15 @@ public final class PatchCore {
       return this;
     }
 
-    /** Number of worker threads, at least 1 (default: available processors). */
+    /**
+     * Number of worker threads, at least 1 (default: available processors). With 1, the library's
+     * parallel work runs on the calling thread.
+     *
+     * @param threads the number of threads
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is below 1
+     * @throws IllegalStateException if the threads were already set, or an executor was set
+     */
     public Builder threads(int threads) {
       once(this.threads != UNSET, "threads");
       if (executor != null) {
@@ -404,7 +580,14 @@ public final class PatchCore {
       return this;
     }
 
-    /** Runs parallel work on this executor (not shut down by the library). */
+    /**
+     * Runs parallel work on this executor (not shut down by the library).
+     *
+     * @param executor the executor
+     * @return this builder
+     * @throws NullPointerException if {@code executor} is null
+     * @throws IllegalStateException if the executor was already set, or threads were set
+     */
     public Builder executor(Executor executor) {
       once(this.executor != null, "executor");
       if (threads != UNSET) {
@@ -414,14 +597,28 @@ public final class PatchCore {
       return this;
     }
 
-    /** Receives progress of extraction, coreset selection and batch scoring. */
+    /**
+     * Receives progress of extraction, coreset selection and batch scoring.
+     *
+     * @param listener the listener (default {@link ProgressListener#NONE})
+     * @return this builder
+     * @throws NullPointerException if {@code listener} is null
+     * @throws IllegalStateException if the listener was already set
+     */
     public Builder progressListener(ProgressListener listener) {
       once(this.progress != null, "progressListener");
       this.progress = Objects.requireNonNull(listener, "progressListener");
       return this;
     }
 
-    /** The compute back end of the hot kernels (default {@link Computes#defaultCompute()}). */
+    /**
+     * The compute back end of the hot kernels (default {@link Computes#defaultCompute()}).
+     *
+     * @param compute the back end
+     * @return this builder
+     * @throws NullPointerException if {@code compute} is null
+     * @throws IllegalStateException if the compute back end was already set
+     */
     public Builder compute(Compute compute) {
       once(this.compute != null, "compute");
       this.compute = Objects.requireNonNull(compute, "compute");
@@ -431,7 +628,10 @@ public final class PatchCore {
     /**
      * Checks the options together and builds the configuration.
      *
-     * @throws IllegalStateException if options contradict each other or the backbone
+     * @return the configuration, with defaults for the options not set
+     * @throws IllegalStateException if options contradict each other or the backbone: re-weighting
+     *     neighbours without {@link ImageScoring#REWEIGHTED}, or a layer the backbone does not
+     *     produce (the message names it)
      */
     public PatchCore build() {
       if (reweightingNeighbours != UNSET && scoring != ImageScoring.REWEIGHTED) {

@@ -84,8 +84,12 @@ public final class PatchCoreEnsemble implements AutoCloseable {
    */
   public record Calibration(double median, double scale) {
     /**
+     * Checks the calibration's values.
+     *
+     * @param median the median of the member's raw calibration scores, finite
+     * @param scale their spread, finite and positive
      * @throws IllegalArgumentException if the median is not finite or the scale not finite and
-     *     positive
+     *     positive (the message gives the bad value)
      */
     public Calibration {
       if (!Double.isFinite(median)) {
@@ -96,7 +100,12 @@ public final class PatchCoreEnsemble implements AutoCloseable {
       }
     }
 
-    /** The normalised score {@code (raw - median) / scale}. */
+    /**
+     * The normalised score {@code (raw - median) / scale}.
+     *
+     * @param raw a raw score of this calibration's member
+     * @return the score in normalised units
+     */
     public double normalise(double raw) {
       return (raw - median) / scale;
     }
@@ -144,6 +153,8 @@ public final class PatchCoreEnsemble implements AutoCloseable {
    * @param training the normal training images (not modified)
    * @param calibrationFraction the fraction of training images held out for calibration, in (0, 1)
    * @param seed the seed of the hold-out draw (the members' own seeds drive their samplers)
+   * @return the fitted and calibrated ensemble
+   * @throws NullPointerException if {@code members} or {@code training} is null or holds null
    * @throws IllegalArgumentException if there are no members, too many, a member has no backbone,
    *     the fraction is out of range, too few images are left for the memory banks, or a member
    *     cannot fit or score an image (the message names the member)
@@ -250,12 +261,20 @@ public final class PatchCoreEnsemble implements AutoCloseable {
         : new IllegalArgumentException(text, cause);
   }
 
-  /** The fitted members in order; owned by the ensemble (closing one breaks the ensemble). */
+  /**
+   * The fitted members in order; owned by the ensemble (closing one breaks the ensemble).
+   *
+   * @return the member models (unmodifiable)
+   */
   public List<PatchCoreModel> members() {
     return members;
   }
 
-  /** Each member's calibration, in member order. */
+  /**
+   * Each member's calibration, in member order.
+   *
+   * @return the calibrations (unmodifiable)
+   */
   public List<Calibration> calibrations() {
     return calibrations;
   }
@@ -263,6 +282,8 @@ public final class PatchCoreEnsemble implements AutoCloseable {
   /**
    * The indices, ascending, of the training images held out of the memory banks and used for
    * calibration (indices into the list given to {@link #fit}).
+   *
+   * @return the held-out indices (unmodifiable)
    */
   public List<Integer> calibrationImages() {
     return calibrationImages;
@@ -283,6 +304,9 @@ public final class PatchCoreEnsemble implements AutoCloseable {
   /**
    * Scores one image with every member.
    *
+   * @param image the image
+   * @return the ensemble score and map, with every member's raw result and normalised score
+   * @throws NullPointerException if {@code image} is null
    * @throws IllegalArgumentException naming the member if its backbone cannot use the image
    * @throws IllegalStateException if the ensemble, a member or a backbone was closed
    */
@@ -303,6 +327,9 @@ public final class PatchCoreEnsemble implements AutoCloseable {
   /**
    * Reads one image file once and scores it with every member; errors name the file.
    *
+   * @param image the image file
+   * @return the ensemble score and map, with every member's raw result and normalised score
+   * @throws NullPointerException if {@code image} is null
    * @throws java.io.UncheckedIOException naming the file if it cannot be read or decoded
    * @throws IllegalArgumentException naming the file and the member if a backbone cannot use it
    * @throws IllegalStateException if the ensemble, a member or a backbone was closed
@@ -357,6 +384,9 @@ public final class PatchCoreEnsemble implements AutoCloseable {
    * and seed), every member in the {@link PatchCoreModel#save} format, and a CRC32C of everything
    * before it.
    *
+   * @param file where to write the ensemble
+   * @throws NullPointerException if {@code file} is null
+   * @throws IllegalStateException if the ensemble was closed
    * @throws IOException naming the file if it cannot be written (a previous file is left as it was)
    */
   public void save(Path file) throws IOException {
@@ -371,6 +401,9 @@ public final class PatchCoreEnsemble implements AutoCloseable {
    * @param file the ensemble file
    * @param backbones one backbone per member, in member order, each with the id recorded in the
    *     file (see {@link #backboneConfigurations})
+   * @return the ensemble, its members run on the shared worker pool with
+   *     {@link io.patchcore.knn.Computes#defaultCompute()}
+   * @throws NullPointerException if {@code file} or {@code backbones} is null, or a backbone is null
    * @throws ModelFormatException naming the file if it is not a valid ensemble file, or the
    *     backbones are not the members' (wrong number or ids)
    * @throws IOException if the file cannot be read
@@ -383,6 +416,9 @@ public final class PatchCoreEnsemble implements AutoCloseable {
    * Reads only the header of an ensemble file and returns, per member, how its backbone can be
    * recreated: the backbone's {@link FeatureExtractor#configuration()} plus its {@code id}.
    *
+   * @param file the ensemble file
+   * @return one unmodifiable map per member, in member order, each with the key {@code "id"}
+   * @throws NullPointerException if {@code file} is null
    * @throws ModelFormatException naming the file if its prefix or header is invalid
    * @throws IOException if the file cannot be read
    */

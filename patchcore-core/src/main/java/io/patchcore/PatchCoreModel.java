@@ -40,32 +40,57 @@ public final class PatchCoreModel implements AutoCloseable {
     this.blur = config.sigma > 0 ? new Gaussian(config.sigma, 4.0) : null;
   }
 
-  /** The configuration this model was fitted with. */
+  /**
+   * The configuration this model was fitted with.
+   *
+   * @return the configuration (for a loaded model, the one recorded in the file with the loader's
+   *     run-time settings)
+   */
   public PatchCore configuration() {
     return config;
   }
 
-  /** The layers used, in order. */
+  /**
+   * The layers used, in order.
+   *
+   * @return the layer names the embedding is built from; the first defines the patch grid
+   */
   public List<String> layers() {
     return embedder.layers();
   }
 
-  /** Number of memory-bank rows. */
+  /**
+   * Number of memory-bank rows.
+   *
+   * @return the rows the sampler kept
+   */
   public int bankSize() {
     return bankRows;
   }
 
-  /** Number of patches the sampler chose from. */
+  /**
+   * Number of patches the sampler chose from.
+   *
+   * @return the number of candidate patches of all training images
+   */
   public int candidateSize() {
     return candidateRows;
   }
 
-  /** Length of a memory-bank row. */
+  /**
+   * Length of a memory-bank row.
+   *
+   * @return the target dimension
+   */
   public int dimension() {
     return embedder.dimension();
   }
 
-  /** A copy of the memory bank, row-major {@code bankSize() x dimension()}. */
+  /**
+   * A copy of the memory bank, row-major {@code bankSize() x dimension()}.
+   *
+   * @return a new array; changing it does not change this model
+   */
   public float[] memoryBank() {
     return bank.clone();
   }
@@ -73,7 +98,13 @@ public final class PatchCoreModel implements AutoCloseable {
   /**
    * Scores one image with the configured backbone.
    *
-   * @throws IllegalStateException if the model has no backbone or was closed
+   * @param image the image
+   * @return the image score, anomaly map and patch scores
+   * @throws NullPointerException if {@code image} is null
+   * @throws IllegalArgumentException if the backbone cannot use the image (too small, for example)
+   *     or its features contain NaN or infinite values
+   * @throws IllegalStateException if the model has no backbone or was closed (or the backbone was
+   *     closed)
    */
   public AnomalyResult score(BufferedImage image) {
     Objects.requireNonNull(image, "image");
@@ -84,6 +115,9 @@ public final class PatchCoreModel implements AutoCloseable {
   /**
    * Reads and scores one image file; errors name the file.
    *
+   * @param image the image file
+   * @return the image score, anomaly map and patch scores
+   * @throws NullPointerException if {@code image} is null
    * @throws java.io.UncheckedIOException naming the file if it cannot be read or decoded
    * @throws IllegalArgumentException naming the file if the backbone cannot use the image (too
    *     small, for example) or its features contain NaN or infinite values
@@ -99,7 +133,16 @@ public final class PatchCoreModel implements AutoCloseable {
     }
   }
 
-  /** Scores images in order, reporting progress as stage {@code "score"}. */
+  /**
+   * Scores images in order, reporting progress as stage {@code "score"}.
+   *
+   * @param images the images
+   * @return one result per image, in order
+   * @throws NullPointerException if {@code images} is null or holds null
+   * @throws IllegalArgumentException if the backbone cannot use an image or its features contain
+   *     NaN or infinite values
+   * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
+   */
   public List<AnomalyResult> scoreAll(List<BufferedImage> images) {
     List<AnomalyResult> out = new ArrayList<>(images.size());
     for (BufferedImage image : images) {
@@ -112,7 +155,11 @@ public final class PatchCoreModel implements AutoCloseable {
   /**
    * Scores feature maps computed elsewhere (they must contain this model's layers).
    *
+   * @param maps the feature maps of one image
+   * @return the image score, anomaly map (at the maps' input size) and patch scores
+   * @throws NullPointerException if {@code maps} is null
    * @throws IllegalArgumentException if a layer is missing or a value is NaN or infinite
+   * @throws IllegalStateException if the model was closed
    */
   public AnomalyResult scoreFeatures(FeatureMaps maps) {
     Objects.requireNonNull(maps, "maps");
@@ -179,6 +226,8 @@ public final class PatchCoreModel implements AutoCloseable {
    * and then renamed over {@code file}, so a failed or interrupted save leaves any previous file
    * as it was and no temporary file behind.
    *
+   * @param file where to write the model
+   * @throws NullPointerException if {@code file} is null
    * @throws IOException naming the file if it cannot be written
    */
   public void save(Path file) throws IOException {
@@ -192,6 +241,9 @@ public final class PatchCoreModel implements AutoCloseable {
    * @param file the model file
    * @param backbone the backbone to score images with; it must have the id recorded in the file.
    *     {@code null} gives a model that only scores feature maps ({@link #scoreFeatures}).
+   * @return the model, run on the shared worker pool with
+   *     {@link io.patchcore.knn.Computes#defaultCompute()}
+   * @throws NullPointerException if {@code file} is null
    * @throws ModelFormatException naming the file if it is not a valid model file of a known
    *     format version, or {@code backbone} is not the one the model was fitted with
    * @throws IOException if the file cannot be read
@@ -204,6 +256,8 @@ public final class PatchCoreModel implements AutoCloseable {
    * A loader that also sets how the model runs: worker threads or an executor, and the compute back
    * end. {@code PatchCoreModel.loader().backbone(b).threads(4).load(file)}. Scores do not depend on
    * these settings.
+   *
+   * @return a loader with no backbone and the default run-time settings
    */
   public static Loader loader() {
     return new Loader();
@@ -218,7 +272,13 @@ public final class PatchCoreModel implements AutoCloseable {
 
     private Loader() {}
 
-    /** The backbone to score images with (default: none, {@link #scoreFeatures} only). */
+    /**
+     * The backbone to score images with (default: none, {@link #scoreFeatures} only).
+     *
+     * @param backbone the backbone; it must have the id recorded in the file
+     * @return this loader
+     * @throws NullPointerException if {@code backbone} is null
+     */
     public Loader backbone(FeatureExtractor backbone) {
       this.backbone = Objects.requireNonNull(backbone, "backbone");
       return this;
@@ -227,6 +287,11 @@ public final class PatchCoreModel implements AutoCloseable {
     /**
      * Worker threads for the nearest-neighbour search, at least 1; 1 searches on the calling
      * thread (default: a shared pool of every core).
+     *
+     * @param threads the number of threads
+     * @return this loader
+     * @throws IllegalArgumentException if {@code threads} is below 1
+     * @throws IllegalStateException if an executor was set
      */
     public Loader threads(int threads) {
       if (threads < 1) {
@@ -239,7 +304,14 @@ public final class PatchCoreModel implements AutoCloseable {
       return this;
     }
 
-    /** Runs parallel work on this executor (not shut down by the library). */
+    /**
+     * Runs parallel work on this executor (not shut down by the library).
+     *
+     * @param executor the executor
+     * @return this loader
+     * @throws NullPointerException if {@code executor} is null
+     * @throws IllegalStateException if threads were set
+     */
     public Loader executor(java.util.concurrent.Executor executor) {
       if (threads != -1) {
         throw new IllegalStateException("executor conflicts with threads(" + threads + ") already set");
@@ -248,7 +320,15 @@ public final class PatchCoreModel implements AutoCloseable {
       return this;
     }
 
-    /** The compute back end for the search (default: the CPU back end). */
+    /**
+     * The compute back end for the search (default: the CPU back end; precisely
+     * {@link io.patchcore.knn.Computes#defaultCompute()}, which is the CPU back end unless a
+     * faster provider is on the class path).
+     *
+     * @param compute the back end
+     * @return this loader
+     * @throws NullPointerException if {@code compute} is null
+     */
     public Loader compute(Compute compute) {
       this.compute = Objects.requireNonNull(compute, "compute");
       return this;
@@ -257,6 +337,9 @@ public final class PatchCoreModel implements AutoCloseable {
     /**
      * Reads {@code file} as {@link PatchCoreModel#load} does.
      *
+     * @param file the model file
+     * @return the model, run with this loader's settings
+     * @throws NullPointerException if {@code file} is null
      * @throws ModelFormatException naming the file if it is not a valid model file or the backbone
      *     is not the one the model was fitted with
      * @throws IOException if the file cannot be read
@@ -271,6 +354,10 @@ public final class PatchCoreModel implements AutoCloseable {
    * backbone's {@link FeatureExtractor#configuration()} as saved, plus its {@code id}. Empty if
    * the model was fitted without a backbone. Use it to rebuild the backbone before {@link #load}.
    *
+   * @param file the model file
+   * @return the saved backbone configuration plus the key {@code "id"} (unmodifiable, sorted by
+   *     key), or an empty map
+   * @throws NullPointerException if {@code file} is null
    * @throws ModelFormatException naming the file if its prefix or header is invalid
    * @throws IOException if the file cannot be read
    */

@@ -69,6 +69,9 @@ public final class ReferenceImport {
    * @param backbone the TorchScript export of the backbone the reference used, or {@code null}
    *     for a model that scores feature maps only; its layer names must include the reference's
    *     layers. It cannot be checked further: see the class description.
+   * @return the model: the reference's memory bank (every vector of the index), its patch and
+   *     dimension parameters and k, with {@link ImageScoring#MAX} and the default anomaly-map sigma
+   * @throws NullPointerException if {@code dir} is null
    * @throws NoSuchFileException if a file is missing
    * @throws ModelFormatException naming the file and the bad value if a file is damaged, of an
    *     unsupported kind, holds anything but plain data, or the parameters do not fit the bank or

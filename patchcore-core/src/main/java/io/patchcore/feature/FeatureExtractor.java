@@ -21,6 +21,8 @@ public interface FeatureExtractor extends AutoCloseable {
   /**
    * A stable identity of this backbone (for example the model file name and its SHA-256), recorded
    * in fitted models so a model is never scored with a different backbone.
+   *
+   * @return the backbone's id
    */
   String id();
 
@@ -28,17 +30,25 @@ public interface FeatureExtractor extends AutoCloseable {
    * How to recreate this backbone (for example its kind, model path, layer names and
    * preprocessing), as plain strings. Saved in model files so tools can rebuild the backbone a
    * model was fitted with; see {@code PatchCoreModel.backboneConfiguration(Path)}. Empty by default.
+   *
+   * @return the configuration as key-value strings
    */
   default Map<String, String> configuration() {
     return Map.of();
   }
 
-  /** The names of the layers {@link #extract} returns, in order. */
+  /**
+   * The names of the layers {@link #extract} returns, in order.
+   *
+   * @return the layer names
+   */
   List<String> layerNames();
 
   /**
    * Preprocesses {@code image} as configured and returns its feature maps.
    *
+   * @param image the image
+   * @return the feature maps of the image, one per layer of {@link #layerNames()}
    * @throws IllegalArgumentException if the image cannot be used (too small, wrong type)
    * @throws IllegalStateException if the extractor was closed
    */
@@ -47,13 +57,25 @@ public interface FeatureExtractor extends AutoCloseable {
   /**
    * Reads the image at {@code path} and extracts its features.
    *
+   * @param path the image file (PNG, JPEG and whatever ImageIO decodes)
+   * @return the feature maps of the image
    * @throws UncheckedIOException naming the file when it cannot be read or decoded
+   * @throws IllegalArgumentException if the image cannot be used (too small, wrong type), or the
+   *     system property {@code patchcore.maxImagePixels} is not a positive integer
+   * @throws IllegalStateException if the extractor was closed
    */
   default FeatureMaps extract(Path path) {
     return extract(Images.read(path));
   }
 
-  /** Extracts several images; implementations may batch them. */
+  /**
+   * Extracts several images; implementations may batch them.
+   *
+   * @param images the images
+   * @return the feature maps of each image, in order
+   * @throws IllegalArgumentException if an image cannot be used
+   * @throws IllegalStateException if the extractor was closed
+   */
   default List<FeatureMaps> extractAll(List<BufferedImage> images) {
     List<FeatureMaps> out = new ArrayList<>(images.size());
     for (BufferedImage image : images) {

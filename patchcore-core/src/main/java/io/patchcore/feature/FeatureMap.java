@@ -22,7 +22,9 @@ public final class FeatureMap {
    * @param height map height, at least 1
    * @param width map width, at least 1
    * @param data {@code channels * height * width} values in CHW order (copied)
-   * @throws IllegalArgumentException if a size is not positive or the array length does not match
+   * @throws NullPointerException if {@code name} or {@code data} is null
+   * @throws IllegalArgumentException if the name is blank, a size is not positive or the array
+   *     length does not match (the message names the map and gives its shape)
    */
   public FeatureMap(String name, int channels, int height, int width, float[] data) {
     this(name, channels, height, width, Objects.requireNonNull(data, "data").clone(), true);
@@ -54,29 +56,70 @@ public final class FeatureMap {
     return new FeatureMap(name, channels, height, width, data, true);
   }
 
-  /** Creates a feature map that takes ownership of {@code data} (no copy); for extractors that
-   * have just allocated the array and never touch it again. */
+  /**
+   * Creates a feature map that takes ownership of {@code data} (no copy); for extractors that
+   * have just allocated the array and never touch it again.
+   *
+   * @param name the layer name, not blank
+   * @param channels number of channels, at least 1
+   * @param height map height, at least 1
+   * @param width map width, at least 1
+   * @param data {@code channels * height * width} values in CHW order (not copied; must not be
+   *     modified afterwards)
+   * @return the feature map
+   * @throws NullPointerException if {@code name} or {@code data} is null
+   * @throws IllegalArgumentException if the name is blank, a size is not positive or the array
+   *     length does not match (the message names the map and gives its shape)
+   */
   public static FeatureMap adopt(String name, int channels, int height, int width, float[] data) {
     return wrap(name, channels, height, width, Objects.requireNonNull(data, "data"));
   }
 
+  /**
+   * The layer name.
+   *
+   * @return the name, not blank
+   */
   public String name() {
     return name;
   }
 
+  /**
+   * The number of channels.
+   *
+   * @return C, at least 1
+   */
   public int channels() {
     return channels;
   }
 
+  /**
+   * The map height.
+   *
+   * @return H, at least 1
+   */
   public int height() {
     return height;
   }
 
+  /**
+   * The map width.
+   *
+   * @return W, at least 1
+   */
   public int width() {
     return width;
   }
 
-  /** The value at channel {@code c}, row {@code y}, column {@code x}. */
+  /**
+   * The value at channel {@code c}, row {@code y}, column {@code x}.
+   *
+   * @param c the channel, in {@code [0, channels)}
+   * @param y the row, in {@code [0, height)}
+   * @param x the column, in {@code [0, width)}
+   * @return the value at {@code (c, y, x)}
+   * @throws IndexOutOfBoundsException if an index is outside the map
+   */
   public float get(int c, int y, int x) {
     Objects.checkIndex(c, channels);
     Objects.checkIndex(y, height);
@@ -84,7 +127,11 @@ public final class FeatureMap {
     return data[(c * height + y) * width + x];
   }
 
-  /** A copy of the values in CHW order. */
+  /**
+   * A copy of the values in CHW order.
+   *
+   * @return a new array of {@code channels * height * width} values
+   */
   public float[] toArray() {
     return data.clone();
   }

@@ -14,9 +14,14 @@ public final class FeatureMaps {
   private final List<FeatureMap> layers;
 
   /**
+   * Creates the feature maps of one image.
+   *
    * @param inputHeight height of the (preprocessed) image the maps were computed from
    * @param inputWidth width of that image
-   * @param layers at least one map, names unique
+   * @param layers at least one map, names unique (copied)
+   * @throws NullPointerException if {@code layers} is null or holds null
+   * @throws IllegalArgumentException if the input size is not positive, {@code layers} is empty or
+   *     a layer name repeats (the message names it)
    */
   public FeatureMaps(int inputHeight, int inputWidth, List<FeatureMap> layers) {
     if (inputHeight < 1 || inputWidth < 1) {
@@ -39,20 +44,38 @@ public final class FeatureMaps {
     this.layers = List.copyOf(layers);
   }
 
+  /**
+   * Height of the image the backbone saw.
+   *
+   * @return the input height, at least 1
+   */
   public int inputHeight() {
     return inputHeight;
   }
 
+  /**
+   * Width of the image the backbone saw.
+   *
+   * @return the input width, at least 1
+   */
   public int inputWidth() {
     return inputWidth;
   }
 
-  /** All maps in backbone order. */
+  /**
+   * All maps in backbone order.
+   *
+   * @return the maps (unmodifiable)
+   */
   public List<FeatureMap> layers() {
     return layers;
   }
 
-  /** The layer names in backbone order. */
+  /**
+   * The layer names in backbone order.
+   *
+   * @return the names (unmodifiable)
+   */
   public List<String> layerNames() {
     return layers.stream().map(FeatureMap::name).toList();
   }
@@ -60,6 +83,8 @@ public final class FeatureMaps {
   /**
    * The map called {@code name}.
    *
+   * @param name the layer name
+   * @return the map with that name
    * @throws IllegalArgumentException naming the missing layer and the available ones
    */
   public FeatureMap layer(String name) {

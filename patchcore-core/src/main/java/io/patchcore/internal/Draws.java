@@ -12,6 +12,10 @@ public final class Draws {
    * shuffle driven by {@code new SplittableRandom(seed)}, in ascending order. The same arguments
    * always give the same indices.
    *
+   * @param n the number of indices to draw from
+   * @param count how many to draw, in [0, n]
+   * @param seed the seed of the draw
+   * @return {@code count} distinct indices, ascending
    * @throws IllegalArgumentException if {@code count} is not in [0, n]
    */
   public static int[] randomIndices(int n, int count, long seed) {
@@ -23,7 +27,14 @@ public final class Draws {
     return out;
   }
 
-  /** {@code count} distinct indices of [0, n) in the order drawn (partial Fisher-Yates). */
+  /**
+   * {@code count} distinct indices of [0, n) in the order drawn (partial Fisher-Yates).
+   *
+   * @param n the number of indices to draw from
+   * @param count how many to draw, in [0, n] (not checked)
+   * @param rnd the source of randomness; it is advanced by {@code count} draws
+   * @return {@code count} distinct indices, in the order drawn
+   */
   public static int[] draw(int n, int count, SplittableRandom rnd) {
     int[] perm = new int[n];
     Arrays.setAll(perm, i -> i);

@@ -15,6 +15,20 @@ import java.util.function.IntConsumer;
 public final class Parallel {
   private Parallel() {}
 
+  /**
+   * Runs {@code body} once for each block number in {@code [0, blocks)} and returns when all have
+   * run. Up to {@code helpers} tasks are submitted to {@code executor} (fewer if it rejects them)
+   * and the calling thread works too; with one block, no helpers or no executor, every block runs
+   * on the calling thread in order. After a block fails the remaining blocks are skipped, and the
+   * first failure is rethrown once every claimed block has finished.
+   *
+   * @param executor where helper tasks run; null runs everything on the calling thread
+   * @param blocks the number of blocks; nothing runs if it is 0 or less
+   * @param helpers the most helper tasks to submit (see {@link #helpers})
+   * @param body the work of one block, given its number
+   * @throws RuntimeException the first runtime exception a block threw
+   * @throws Error the first error a block threw
+   */
   public static void forEach(Executor executor, int blocks, int helpers, IntConsumer body) {
     if (blocks <= 0) {
       return;
@@ -75,7 +89,14 @@ public final class Parallel {
     }
   }
 
-  /** Number of helper tasks worth submitting to an executor. */
+  /**
+   * Number of helper tasks worth submitting to an executor.
+   *
+   * @param executor the executor, may be null
+   * @return 0 for null; the maximum pool size of a {@link java.util.concurrent.ThreadPoolExecutor};
+   *     the parallelism of a {@link java.util.concurrent.ForkJoinPool}; otherwise one less than the
+   *     available processors
+   */
   public static int helpers(Executor executor) {
     if (executor == null) {
       return 0;

@@ -13,7 +13,11 @@ public final class WorkerPools {
 
   private WorkerPools() {}
 
-  /** The pool of every core shared by configurations that set neither threads nor an executor. */
+  /**
+   * The pool of every core shared by configurations that set neither threads nor an executor.
+   *
+   * @return the shared pool, created on first use with one thread per available processor
+   */
   public static Executor shared() {
     Executor e = shared;
     if (e == null) {
@@ -28,7 +32,13 @@ public final class WorkerPools {
     return e;
   }
 
-  /** A pool of {@code threads} daemon threads that die when idle, so an unused configuration leaks nothing. */
+  /**
+   * A pool of {@code threads} daemon threads that die when idle, so an unused configuration leaks nothing.
+   *
+   * @param threads the number of threads, at least 1
+   * @return a new pool whose threads are named {@code patchcore-N} and end after 10 idle seconds
+   * @throws IllegalArgumentException if {@code threads} is below 1
+   */
   public static Executor newPool(int threads) {
     AtomicInteger n = new AtomicInteger();
     ThreadFactory factory = r -> {

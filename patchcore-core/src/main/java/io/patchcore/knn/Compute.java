@@ -13,24 +13,52 @@ import java.util.concurrent.Executor;
  */
 public interface Compute {
 
-  /** A short name for logs and model metadata, e.g. {@code "jblas"}. */
+  /**
+   * A short name for logs and model metadata, e.g. {@code "jblas"}.
+   *
+   * @return the back end's name
+   */
   String name();
 
   /**
    * Prepares exact squared-L2 search against {@code bank}. The array is not copied: the caller
    * must not modify it while the index is in use.
+   *
+   * @param bank the memory bank, {@code rows * dim} values, row-major
+   * @param rows the number of bank rows, at least 1
+   * @param dim the row length, at least 1
+   * @return an index that searches {@code bank}; close it when done
+   * @throws IllegalArgumentException if {@code rows} or {@code dim} is below 1, or {@code bank}
+   *     does not hold {@code rows * dim} values (the message gives the shape)
    */
   NeighbourIndex neighbourIndex(float[] bank, int rows, int dim);
 
-  /** Prepares greedy-coreset distance updates over {@code points} (not copied). */
+  /**
+   * Prepares greedy-coreset distance updates over {@code points} (not copied).
+   *
+   * @param points the points, {@code rows * dim} values, row-major
+   * @param rows the number of points, at least 1
+   * @param dim the point dimension, at least 1
+   * @return a kernel over {@code points}; close it when done
+   * @throws IllegalArgumentException if {@code rows} or {@code dim} is below 1, or {@code points}
+   *     does not hold {@code rows * dim} values (the message gives the shape)
+   */
   CoresetKernel coresetKernel(float[] points, int rows, int dim);
 
   /** Exact k-nearest-neighbour search; thread-safe. */
   interface NeighbourIndex extends AutoCloseable {
-    /** Number of bank rows. */
+    /**
+     * Number of bank rows.
+     *
+     * @return the rows of the bank this index searches
+     */
     int rows();
 
-    /** Row length. */
+    /**
+     * Row length.
+     *
+     * @return the dimension of bank rows and queries
+     */
     int dimension();
 
     /**
@@ -38,7 +66,16 @@ public interface Compute {
      * squared L2 distances of its {@code k} nearest bank rows in ascending order to
      * {@code distances[q*k ..]} and their row indices to {@code indices[q*k ..]}.
      *
-     * @param executor where query blocks may run in parallel (the calling thread also works)
+     * @param queries the queries, {@code count * dimension()} values, row-major
+     * @param count the number of queries
+     * @param k the number of neighbours per query, in {@code 1 .. rows()}
+     * @param distances receives {@code count * k} squared distances (it may be longer)
+     * @param indices receives {@code count * k} bank row indices (it may be longer)
+     * @param executor where query blocks may run in parallel (the calling thread also works); null
+     *     runs everything on the calling thread
+     * @throws IllegalArgumentException if {@code k} is out of range, {@code queries} does not hold
+     *     {@code count * dimension()} values or an output array is too short (the message names the
+     *     bad value)
      */
     void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor);
 
@@ -49,12 +86,27 @@ public interface Compute {
 
   /** Distance updates of the greedy coreset loop; not thread-safe. */
   interface CoresetKernel extends AutoCloseable {
-    /** Writes the Euclidean distance of every point to point {@code centre} into {@code out}. */
+    /**
+     * Writes the Euclidean distance of every point to point {@code centre} into {@code out}.
+     *
+     * @param centre the index of the centre point
+     * @param out receives one distance per point, in point order
+     * @param executor where blocks of points may run in parallel; null runs them on the calling
+     *     thread
+     * @throws IndexOutOfBoundsException if {@code centre} is not a point index
+     */
     void distances(int centre, float[] out, Executor executor);
 
     /**
      * Sets {@code running[i] = min(running[i], ||p_i - p_centre||)} for every point and returns the
      * index of the largest updated value (the lowest index among equals).
+     *
+     * @param centre the index of the newly selected point
+     * @param running the running distance of every point to the selection so far, updated in place
+     * @param executor where blocks of points may run in parallel; null runs them on the calling
+     *     thread
+     * @return the index of the point with the largest running distance after the update
+     * @throws IndexOutOfBoundsException if {@code centre} is not a point index
      */
     int update(int centre, float[] running, Executor executor);
 

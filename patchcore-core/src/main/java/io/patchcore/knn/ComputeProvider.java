@@ -11,15 +11,24 @@ package io.patchcore.knn;
  * index, distances equal within 1e-6 relative), so which one runs never changes a result.
  */
 public interface ComputeProvider {
-  /** The name used on the command line ({@code --compute NAME}), e.g. {@code "torch"}. */
+  /**
+   * The name used on the command line ({@code --compute NAME}), e.g. {@code "torch"}.
+   *
+   * @return the provider's name, matched without regard to case
+   */
   String name();
 
-  /** Higher runs first; the jblas back end has 0. */
+  /**
+   * Higher runs first; the jblas back end has 0.
+   *
+   * @return the priority; only providers above 0 are considered for the default back end
+   */
   int priority();
 
   /**
    * Creates (or returns the shared) back end.
    *
+   * @return the back end
    * @throws RuntimeException if the back end cannot run here (its native library is missing, for
    *     example); the next provider is tried
    */

@@ -15,7 +15,11 @@ public final class Computes {
 
   private Computes() {}
 
-  /** The CPU back end: chunked float32 GEMM through jblas, exact double-precision refinement. */
+  /**
+   * The CPU back end: chunked float32 GEMM through jblas, exact double-precision refinement.
+   *
+   * @return the shared jblas back end
+   */
   public static Compute cpu() {
     return JblasCompute.INSTANCE;
   }
@@ -26,6 +30,8 @@ public final class Computes {
    * {@link #cpu()}; coreset updates always run in the portable jblas back end, so that fitted memory
    * banks are the same whichever back end is present. Chosen once per process and logged. Results
    * do not depend on the choice.
+   *
+   * @return the default back end (the same instance for the life of the process)
    */
   public static Compute defaultCompute() {
     Compute c = defaultCompute;
@@ -43,8 +49,14 @@ public final class Computes {
 
   /**
    * The back end named {@code name}: {@code "auto"} (the default back end), {@code "jblas"} or the
-   * name of a {@link ComputeProvider} on the class path (e.g. {@code "torch"}).
+   * name of a {@link ComputeProvider} on the class path (e.g. {@code "torch"}). Case and
+   * surrounding spaces are ignored.
    *
+   * @param name the back end's name
+   * @return the back end; a provider's is what its {@link ComputeProvider#create()} returns
+   * @throws NullPointerException if {@code name} is null
+   * @throws RuntimeException whatever the named provider's {@link ComputeProvider#create()} throws
+   *     when its back end cannot run here
    * @throws IllegalArgumentException naming the value and the known names if there is no such back
    *     end
    */

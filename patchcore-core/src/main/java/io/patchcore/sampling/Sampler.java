@@ -17,23 +17,40 @@ public abstract class Sampler {
   /**
    * A description with all parameters, recorded in model metadata, e.g. {@code
    * approx-greedy(p=0.1, projection=128, starts=10)}: the text form of {@link #spec()}.
+   *
+   * @return the description, which {@link SamplerSpec#parse} reads back
    */
   public String description() {
     return spec().toString();
   }
 
-  /** Number of rows kept out of {@code rows}. */
+  /**
+   * Number of rows kept out of {@code rows}.
+   *
+   * @param rows the number of candidate rows
+   * @return how many rows {@link #select} returns for that many candidates
+   */
   public abstract int sampleSize(int rows);
 
-  /** The parameters that rebuild this sampler; its text form is {@link #description()}. */
+  /**
+   * The parameters that rebuild this sampler; its text form is {@link #description()}.
+   *
+   * @return the spec of this sampler
+   */
   public abstract SamplerSpec spec();
 
   /**
    * Selects rows of the {@code rows x dim} row-major {@code features} on the calling thread with
    * the default compute back end.
    *
+   * @param features the candidate rows, {@code rows * dim} values, row-major
+   * @param rows the number of rows, at least 1
+   * @param dim the row length, at least 1
+   * @param seed the seed of every random choice; the same inputs and seed give the same rows
    * @return distinct row indices in [0, rows), in the order chosen
-   * @throws IllegalArgumentException if the shape does not match {@code features}
+   * @throws NullPointerException if {@code features} is null
+   * @throws IllegalArgumentException if the shape does not match {@code features} (the message
+   *     gives the shape and the length)
    */
   public final int[] select(float[] features, int rows, int dim, long seed) {
     return select(features, rows, dim, seed, Computes.defaultCompute(), null, ProgressListener.NONE);
@@ -42,12 +59,17 @@ public abstract class Sampler {
   /**
    * Selects rows of the {@code rows x dim} row-major {@code features}.
    *
+   * @param features the candidate rows, {@code rows * dim} values, row-major
+   * @param rows the number of rows, at least 1
+   * @param dim the row length, at least 1
    * @param seed the seed of every random choice; the same inputs and seed give the same rows
    * @param compute the back end of the distance updates
    * @param executor where parallel work runs; null runs it on the calling thread
    * @param progress told about long selections (stage {@code "coreset"})
    * @return distinct row indices in [0, rows), in the order chosen
-   * @throws IllegalArgumentException if the shape does not match {@code features}
+   * @throws NullPointerException if {@code features}, {@code compute} or {@code progress} is null
+   * @throws IllegalArgumentException if the shape does not match {@code features} (the message
+   *     gives the shape and the length)
    */
   public final int[] select(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
       ProgressListener progress) {

@@ -23,6 +23,11 @@ public record SamplerSpec(String kind, double fraction, int projection, int star
   /**
    * Checks the values: the spec must describe a sampler that {@link Samplers} can build.
    *
+   * @param kind one of {@code identity, random, approx-greedy, greedy}
+   * @param fraction the fraction of rows kept, in (0, 1]; 1 for identity
+   * @param projection the projection dimension of approx-greedy (at least 1), ignored otherwise
+   * @param starts the number of random starting points of the greedy samplers (at least 1),
+   *     ignored otherwise
    * @throws IllegalArgumentException naming the bad kind or value
    */
   public SamplerSpec {
@@ -32,14 +37,23 @@ public record SamplerSpec(String kind, double fraction, int projection, int star
     toSampler(kind, fraction, projection, starts);
   }
 
-  /** The spec of a sampler from {@link Samplers}. */
+  /**
+   * The spec of a sampler from {@link Samplers}.
+   *
+   * @param sampler the sampler
+   * @return its spec, as {@link Sampler#spec()} gives it
+   * @throws NullPointerException if {@code sampler} is null
+   */
   public static SamplerSpec of(Sampler sampler) {
     return sampler.spec();
   }
 
   /**
-   * Reads the text form.
+   * Reads the text form. Kind and keys are case-insensitive and spaces around them are ignored.
    *
+   * @param text the text form, such as {@code approx-greedy(p=0.1, projection=128, starts=10)}
+   * @return the spec, with defaults for omitted parameters
+   * @throws NullPointerException if {@code text} is null
    * @throws IllegalArgumentException naming the text and what is wrong with it
    */
   public static SamplerSpec parse(String text) {
@@ -89,12 +103,23 @@ public record SamplerSpec(String kind, double fraction, int projection, int star
     }
   }
 
-  /** This spec with another fraction (identity stays identity). */
+  /**
+   * This spec with another fraction (identity stays identity).
+   *
+   * @param fraction the new fraction, in (0, 1]
+   * @return a spec that differs from this one only in its fraction, or this identity spec
+   * @throws IllegalArgumentException if this is not the identity spec and {@code fraction} is out
+   *     of range (the message gives it)
+   */
   public SamplerSpec withFraction(double fraction) {
     return kind.equals("identity") ? this : new SamplerSpec(kind, fraction, projection, starts);
   }
 
-  /** The sampler this spec describes. */
+  /**
+   * The sampler this spec describes.
+   *
+   * @return a sampler whose {@link Sampler#spec()} equals this spec
+   */
   public Sampler toSampler() {
     return toSampler(kind, fraction, projection, starts);
   }

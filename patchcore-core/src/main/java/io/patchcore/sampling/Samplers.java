@@ -20,12 +20,22 @@ public final class Samplers {
 
   private Samplers() {}
 
-  /** Keeps every row. */
+  /**
+   * Keeps every row.
+   *
+   * @return the identity sampler, which selects rows {@code 0 .. N-1} in order
+   */
   public static Sampler identity() {
     return Identity.INSTANCE;
   }
 
-  /** A uniformly random subset (without replacement) of {@code floor(N * fraction)} rows. */
+  /**
+   * A uniformly random subset (without replacement) of {@code floor(N * fraction)} rows.
+   *
+   * @param fraction the fraction of rows kept, in (0, 1]
+   * @return the random sampler
+   * @throws IllegalArgumentException if {@code fraction} is out of range (the message gives it)
+   */
   public static Sampler random(double fraction) {
     return new RandomSubset(checkFraction(fraction));
   }
@@ -33,15 +43,24 @@ public final class Samplers {
   /**
    * The approximate greedy coreset (the reference's default): distances measured after a seeded
    * random projection to 128 dimensions, 10 random starting points.
+   *
+   * @param fraction the fraction of rows kept, in (0, 1]
+   * @return the approximate greedy sampler
+   * @throws IllegalArgumentException if {@code fraction} is out of range (the message gives it)
    */
   public static Sampler approximateGreedy(double fraction) {
     return approximateGreedy(fraction, DEFAULT_PROJECTION, DEFAULT_STARTS);
   }
 
   /**
-   * The approximate greedy coreset with its projection dimension and number of starts.
+   * The approximate greedy coreset with its projection dimension and number of starts. When the
+   * projection dimension is not below the feature dimension, distances are measured unprojected.
    *
-   * @throws IllegalArgumentException if a value is out of range
+   * @param fraction the fraction of rows kept, in (0, 1]
+   * @param projection the dimension distances are measured in, at least 1
+   * @param starts the number of random starting points, at least 1
+   * @return the approximate greedy sampler
+   * @throws IllegalArgumentException if a value is out of range (the message gives it)
    */
   public static Sampler approximateGreedy(double fraction, int projection, int starts) {
     if (projection < 1) {
@@ -55,7 +74,11 @@ public final class Samplers {
 
   /**
    * The exact greedy coreset: the same loop with distances in the full feature dimension, in its
-   * incremental O(N) memory form (never an N x N matrix).
+   * incremental O(N) memory form (never an N x N matrix). Uses 10 random starting points.
+   *
+   * @param fraction the fraction of rows kept, in (0, 1]
+   * @return the exact greedy sampler
+   * @throws IllegalArgumentException if {@code fraction} is out of range (the message gives it)
    */
   public static Sampler greedy(double fraction) {
     return greedy(fraction, DEFAULT_STARTS);
@@ -64,7 +87,10 @@ public final class Samplers {
   /**
    * The exact greedy coreset with its number of starts.
    *
-   * @throws IllegalArgumentException if a value is out of range
+   * @param fraction the fraction of rows kept, in (0, 1]
+   * @param starts the number of random starting points, at least 1
+   * @return the exact greedy sampler
+   * @throws IllegalArgumentException if a value is out of range (the message gives it)
    */
   public static Sampler greedy(double fraction, int starts) {
     if (starts < 1) {

@@ -11,6 +11,13 @@ public final class AdaptivePool {
   private final int[] start;
   private final int[] end;
 
+  /**
+   * Precomputes the pooling windows.
+   *
+   * @param inLength the input length L, at least 1
+   * @param outLength the output length D, at least 1
+   * @throws IllegalArgumentException if a length is below 1 (the message gives both)
+   */
   public AdaptivePool(int inLength, int outLength) {
     if (inLength < 1 || outLength < 1) {
       throw new IllegalArgumentException("pool lengths must be positive, got " + inLength + " -> " + outLength);
@@ -25,14 +32,32 @@ public final class AdaptivePool {
     }
   }
 
+  /**
+   * The input length.
+   *
+   * @return L
+   */
   public int inLength() {
     return inLength;
   }
 
+  /**
+   * The output length.
+   *
+   * @return D
+   */
   public int outLength() {
     return outLength;
   }
 
+  /**
+   * Pools one vector of {@code inLength} values.
+   *
+   * @param in holds the input at {@code in[inOff .. inOff + inLength)}
+   * @param inOff where the input starts in {@code in}
+   * @param out receives the {@code outLength} averages at {@code out[outOff ..)}
+   * @param outOff where the output starts in {@code out}
+   */
   public void apply(float[] in, int inOff, float[] out, int outOff) {
     for (int k = 0; k < outLength; k++) {
       double s = 0;
@@ -44,7 +69,13 @@ public final class AdaptivePool {
     }
   }
 
-  /** Pools every row of a {@code rows x inLength} matrix. */
+  /**
+   * Pools every row of a {@code rows x inLength} matrix.
+   *
+   * @param in the matrix, row-major
+   * @param rows the number of rows
+   * @return a new {@code rows x outLength} matrix, row-major
+   */
   public float[] applyRows(float[] in, int rows) {
     float[] out = new float[rows * outLength];
     for (int r = 0; r < rows; r++) {

@@ -8,7 +8,13 @@ package io.patchcore.internal.feature;
 public final class Bilinear {
   private Bilinear() {}
 
-  /** Per output position along one axis: lower index, upper index, upper weight. */
+  /**
+   * Per output position along one axis: lower index, upper index, upper weight.
+   *
+   * @param lo the lower source index of each output position
+   * @param hi the upper source index of each output position (clamped at the edge)
+   * @param w1 the weight of the upper source index; the lower one has {@code 1 - w1}
+   */
   public record Axis(int[] lo, int[] hi, float[] w1) {
     static Axis of(int nIn, int nOut) {
       float scale = (float) nIn / nOut;
@@ -29,6 +35,16 @@ public final class Bilinear {
   /**
    * Resizes {@code features} interleaved planes: {@code src} is {@code (hIn*wIn) x features}
    * (position-major), the result {@code (hOut*wOut) x features}.
+   *
+   * @param src the source values, {@code hIn * wIn * features} of them
+   * @param hIn the source height
+   * @param wIn the source width
+   * @param features the number of interleaved planes
+   * @param hOut the result height
+   * @param wOut the result width
+   * @return a new array of {@code hOut * wOut * features} values, position-major
+   * @throws IllegalArgumentException if {@code src} does not hold {@code hIn * wIn * features}
+   *     values (the message gives the shape and the length)
    */
   public static float[] resize(float[] src, int hIn, int wIn, int features, int hOut, int wOut) {
     if ((long) hIn * wIn * features != src.length) {

@@ -22,6 +22,16 @@ public final class Embedder {
   private final int targetDim;
   private final AdaptivePool aggregate;
 
+  /**
+   * Creates the pipeline of one configuration.
+   *
+   * @param layers the layers to use, in order; the first defines the patch grid (copied)
+   * @param patchSize the patch size p
+   * @param stride the patch stride
+   * @param pretrainDim the dimension each layer's patch is pooled to
+   * @param targetDim the final feature dimension
+   * @throws IllegalArgumentException if {@code layers} is empty or a dimension is below 1
+   */
   public Embedder(List<String> layers, int patchSize, int stride, int pretrainDim, int targetDim) {
     this.layers = List.copyOf(layers);
     this.patchSize = patchSize;
@@ -31,21 +41,52 @@ public final class Embedder {
     this.aggregate = new AdaptivePool(layers.size() * pretrainDim, targetDim);
   }
 
-  /** Patch features of one image: {@code gridH*gridW} rows of {@code dim} floats. */
+  /**
+   * Patch features of one image: {@code gridH*gridW} rows of {@code dim} floats.
+   *
+   * @param gridH the patch grid height
+   * @param gridW the patch grid width
+   * @param dim the feature dimension (row length)
+   * @param data the rows in row-major grid order, {@code gridH * gridW * dim} values
+   */
   public record Embedding(int gridH, int gridW, int dim, float[] data) {
+    /**
+     * The number of patches.
+     *
+     * @return {@code gridH * gridW}
+     */
     public int rows() {
       return gridH * gridW;
     }
   }
 
+  /**
+   * The final feature dimension.
+   *
+   * @return the length of an embedding row
+   */
   public int dimension() {
     return targetDim;
   }
 
+  /**
+   * The layers used, in order.
+   *
+   * @return the layer names (unmodifiable)
+   */
   public List<String> layers() {
     return layers;
   }
 
+  /**
+   * Embeds the feature maps of one image into patch features on the first layer's patch grid.
+   *
+   * @param maps the feature maps; they must contain every configured layer
+   * @return the patch features
+   * @throws IllegalArgumentException if a layer is missing (the message names it and the available
+   *     ones), a map holds a NaN or infinite value (the message names the map, the value and its
+   *     flat index), or a map gives no patch
+   */
   public Embedding embed(FeatureMaps maps) {
     int nLayers = layers.size();
     int gh = 0;

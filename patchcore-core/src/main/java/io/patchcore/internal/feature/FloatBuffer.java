@@ -7,6 +7,12 @@ public final class FloatBuffer {
   private float[] data = new float[1 << 16];
   private int size;
 
+  /**
+   * Appends values at the end.
+   *
+   * @param values the values to append (copied)
+   * @throws IllegalStateException if the buffer would exceed {@code Integer.MAX_VALUE - 8} floats
+   */
   public void append(float[] values) {
     ensure((long) size + values.length);
     System.arraycopy(values, 0, data, size, values.length);
@@ -24,10 +30,21 @@ public final class FloatBuffer {
     }
   }
 
+  /**
+   * The number of values appended so far.
+   *
+   * @return the size
+   */
   public int size() {
     return size;
   }
 
+  /**
+   * The values appended so far.
+   *
+   * @return an array of exactly {@link #size()} values: the internal array itself when it is full,
+   *     otherwise a copy
+   */
   public float[] toArray() {
     return data.length == size ? data : Arrays.copyOf(data, size);
   }

@@ -9,6 +9,14 @@ public final class Gaussian {
   private final int radius;
   private final double[] weights;
 
+  /**
+   * Precomputes the normalised kernel, of radius {@code (int) (truncate * sigma + 0.5)}.
+   *
+   * @param sigma the standard deviation in pixels, positive and finite
+   * @param truncate the kernel radius in standard deviations (scipy's default is 4)
+   * @throws IllegalArgumentException if {@code sigma} is not positive and finite (the message
+   *     gives it)
+   */
   public Gaussian(double sigma, double truncate) {
     if (!(sigma > 0) || !Double.isFinite(sigma)) {
       throw new IllegalArgumentException("sigma must be positive and finite, got " + sigma);
@@ -24,13 +32,27 @@ public final class Gaussian {
     }
   }
 
-  /** Reflect (half-sample symmetric) index into [0, n). */
+  /**
+   * Reflect (half-sample symmetric) index into [0, n).
+   *
+   * @param i an index, possibly outside {@code [0, n)}
+   * @param n the length of the axis, at least 1
+   * @return the reflected index in {@code [0, n)}
+   */
   public static int reflect(int i, int n) {
     int period = 2 * n;
     int m = Math.floorMod(i, period);
     return m < n ? m : period - 1 - m;
   }
 
+  /**
+   * Blurs an image.
+   *
+   * @param image {@code height * width} values, row-major (not changed)
+   * @param height the image height
+   * @param width the image width
+   * @return a new array with the blurred image, row-major
+   */
   public float[] blur(float[] image, int height, int width) {
     float[] tmp = new float[image.length];
     double[] line = new double[Math.max(height, width) + 2 * radius];

@@ -7,11 +7,26 @@ package io.patchcore.internal.feature;
 public final class Patches {
   private Patches() {}
 
+  /**
+   * The zero padding on each side, {@code (p - 1) / 2}.
+   *
+   * @param patchSize the patch size p
+   * @return the padding in pixels
+   */
   public static int padding(int patchSize) {
     return (patchSize - 1) / 2;
   }
 
-  /** Grid length along an axis of {@code size} pixels. */
+  /**
+   * Grid length along an axis of {@code size} pixels.
+   *
+   * @param size the map length along the axis
+   * @param patchSize the patch size p
+   * @param stride the patch stride
+   * @return the number of patch positions along the axis, at least 1
+   * @throws IllegalArgumentException if the axis gives no patch (the message names the size, patch
+   *     size and stride)
+   */
   public static int gridSize(int size, int patchSize, int stride) {
     int n = Math.floorDiv(size + 2 * padding(patchSize) - patchSize, stride) + 1;
     if (n < 1) {
@@ -23,7 +38,18 @@ public final class Patches {
 
   /**
    * Copies the patch at grid position ({@code row}, {@code col}) of a CHW map into
-   * {@code out[outOff .. outOff + c*p*p)}.
+   * {@code out[outOff .. outOff + c*p*p)}. Positions outside the map (the padding) are 0.
+   *
+   * @param map the {@code channels x height x width} values in CHW order
+   * @param channels the number of channels C
+   * @param height the map height
+   * @param width the map width
+   * @param p the patch size
+   * @param stride the patch stride
+   * @param row the patch's grid row
+   * @param col the patch's grid column
+   * @param out receives the patch, flattened in (c, i, j) order
+   * @param outOff where the patch starts in {@code out}
    */
   public static void extract(float[] map, int channels, int height, int width, int p, int stride, int row, int col,
       float[] out, int outOff) {
@@ -50,7 +76,18 @@ public final class Patches {
     }
   }
 
-  /** All patches of a CHW map: {@code (gridH*gridW) x (C*p*p)}, row-major. */
+  /**
+   * All patches of a CHW map: {@code (gridH*gridW) x (C*p*p)}, row-major.
+   *
+   * @param map the {@code channels x height x width} values in CHW order
+   * @param channels the number of channels C
+   * @param height the map height
+   * @param width the map width
+   * @param p the patch size
+   * @param stride the patch stride
+   * @return a new array of one flattened patch per grid position, in row-major grid order
+   * @throws IllegalArgumentException if the map gives no patch along an axis
+   */
   public static float[] patchify(float[] map, int channels, int height, int width, int p, int stride) {
     int gh = gridSize(height, p, stride);
     int gw = gridSize(width, p, stride);

@@ -35,7 +35,13 @@ public final class Images {
 
   private Images() {}
 
-  /** The pixel limit in effect: {@code patchcore.maxImagePixels} or {@link #DEFAULT_MAX_PIXELS}. */
+  /**
+   * The pixel limit in effect: {@code patchcore.maxImagePixels} or {@link #DEFAULT_MAX_PIXELS}.
+   *
+   * @return the largest number of pixels an image may declare
+   * @throws IllegalArgumentException if the system property is set but not a positive integer (the
+   *     message gives its value)
+   */
   public static long maxPixels() {
     String v = System.getProperty("patchcore.maxImagePixels");
     if (v == null) {
@@ -56,8 +62,12 @@ public final class Images {
   /**
    * Decodes the image at {@code path} with the default pixel limit.
    *
+   * @param path the image file
+   * @return the decoded image
    * @throws UncheckedIOException naming the file if it is missing, unreadable, empty, not a
    *     decodable image, truncated or larger than the limit
+   * @throws IllegalArgumentException if the system property {@code patchcore.maxImagePixels} is set
+   *     but not a positive integer
    */
   public static BufferedImage read(Path path) {
     return read(path, maxPixels());
@@ -67,7 +77,13 @@ public final class Images {
    * Decodes the image at {@code path}, refusing images of more than {@code maxPixels} pixels
    * before decoding them.
    *
-   * @throws UncheckedIOException naming the file and the cause
+   * @param path the image file
+   * @param maxPixels the largest number of pixels (width times height) the image may declare
+   * @return the decoded image
+   * @throws IllegalArgumentException if {@code maxPixels} is below 1
+   * @throws UncheckedIOException naming the file and the cause if it is missing, unreadable, empty,
+   *     not a decodable image, truncated, reported by the decoder as corrupt or larger than
+   *     {@code maxPixels}
    */
   public static BufferedImage read(Path path, long maxPixels) {
     if (maxPixels < 1) {
@@ -83,7 +99,13 @@ public final class Images {
     }
   }
 
-  /** Whether a decoder warning is about the colour profile only (the image data is complete). */
+  /**
+   * Whether a decoder warning is about the colour profile only (the image data is complete).
+   *
+   * @param warning the decoder's warning text, may be null
+   * @return true if the text mentions {@code ICC} or a colour (color) profile, case-insensitively;
+   *     false for null
+   */
   public static boolean isColourProfileWarning(String warning) {
     return warning != null && COLOUR_PROFILE.matcher(warning).find();
   }

@@ -29,13 +29,21 @@ import java.nio.file.Path;
  * types are refused naming their fourcc.
  */
 public final class FaissFlatIndex {
+  /** The type code of {@code IndexFlatL2}, the first 4 bytes of its file. */
   public static final String FOURCC = "IxF2";
+  /** Bytes before the vectors. */
   public static final int HEADER_BYTES = 45;
   private static final int METRIC_L2 = 1;
   private static final long MAX_FLOATS = Integer.MAX_VALUE - 8;
   private static final int CHUNK = 1 << 16;
 
-  /** The vectors, row-major {@code rows x dimension}. */
+  /**
+   * The vectors, row-major {@code rows x dimension}.
+   *
+   * @param rows the number of vectors (faiss's {@code ntotal})
+   * @param dimension the vector length (faiss's {@code d})
+   * @param data {@code rows * dimension} finite floats, row-major
+   */
   public record Vectors(int rows, int dimension, float[] data) {}
 
   private FaissFlatIndex() {}
@@ -43,8 +51,13 @@ public final class FaissFlatIndex {
   /**
    * Reads the index in {@code file}.
    *
+   * @param file the index file, as {@code faiss.write_index} wrote it
    * @param expectedDimension the dimension the vectors must have, checked before they are read
-   * @throws ModelFormatException naming the file and the bad value
+   * @return the vectors
+   * @throws ModelFormatException naming the file and the bad value: another index type (named by
+   *     its type code), a bad header field, a size that does not match the header, a dimension
+   *     other than {@code expectedDimension}, or a non-finite value
+   * @throws IOException if the file cannot be read
    */
   public static Vectors read(Path file, int expectedDimension) throws IOException {
     String name = file.toString();

@@ -54,7 +54,10 @@ public final class SafePickle {
    *
    * @param data the whole pickle
    * @param name the file, used in messages
-   * @throws ModelFormatException naming the file and the offset of the problem
+   * @return the dict, unmodifiable and in insertion order, holding only plain data (see the class
+   *     description)
+   * @throws ModelFormatException naming the file and the offset of the problem, or if the
+   *     top-level value is not a dict
    */
   public static Map<Object, Object> readDict(byte[] data, String name) throws ModelFormatException {
     Object v = new SafePickle(data, name).run();
@@ -384,7 +387,13 @@ public final class SafePickle {
     return out;
   }
 
-  /** A short description of a value for messages (at most about 80 characters). */
+  /**
+   * A short description of a value for messages (at most about 80 characters).
+   *
+   * @param v a value as this reader returns it, or one being built
+   * @return a Python-like rendering, such as {@code 'text'}, {@code None}, {@code [1, 2]} or
+   *     {@code a dict of 3 items}, cut to 80 characters
+   */
   public static String describe(Object v) {
     StringBuilder sb = new StringBuilder();
     describe(v, sb, 0);
@@ -422,7 +431,12 @@ public final class SafePickle {
     }
   }
 
-  /** The pickle opcode's name (from Python's pickletools) and its code. */
+  /**
+   * The pickle opcode's name (from Python's pickletools) and its code.
+   *
+   * @param op the opcode byte, 0 to 255
+   * @return the name and code, such as {@code "REDUCE (0x52)"}, or {@code "unknown (0x..)"}
+   */
   public static String opName(int op) {
     String n = switch (op) {
       case 0x28 -> "MARK";

@@ -70,7 +70,18 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
 
   private static final int READ_BUFFER = 1 << 16;
 
-  /** Checks the components. */
+  /**
+   * Checks the components.
+   *
+   * @param magic the 8 ASCII characters a file starts with
+   * @param version the format version, positive
+   * @param name what to call such a file in messages
+   * @param fieldStyle how messages name header fields
+   * @param recognised the magic of related formats, each with advice (copied)
+   * @throws NullPointerException if a component is null, or {@code recognised} holds null
+   * @throws IllegalArgumentException if {@code magic} is not 8 ASCII characters or {@code version}
+   *     is not positive (the message gives the bad value)
+   */
   public Container {
     Objects.requireNonNull(magic, "magic");
     checkArgument(magic.length() == 8 && CharMatcher.ascii().matchesAllOf(magic),
@@ -81,7 +92,18 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
     recognised = ImmutableMap.copyOf(recognised);
   }
 
-  /** A format that recognises no other. */
+  /**
+   * A format that recognises no other.
+   *
+   * @param magic the 8 ASCII characters a file starts with
+   * @param version the format version, positive
+   * @param name what to call such a file in messages
+   * @param fieldStyle how messages name header fields
+   * @return the format
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code magic} is not 8 ASCII characters or {@code version}
+   *     is not positive
+   */
   public static Container of(String magic, int version, String name, HeaderFields.Style fieldStyle) {
     return new Container(magic, version, name, fieldStyle, Map.of());
   }
@@ -89,13 +111,23 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
   /**
    * This format, also recognising files that start with {@code otherMagic}: reading one fails with
    * {@code advice} added ("it is an ensemble file: use PatchCoreEnsemble.load").
+   *
+   * @param otherMagic the magic of the related format
+   * @param advice what to tell someone who gave such a file
+   * @return a new format that also recognises {@code otherMagic}
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code otherMagic} is recognised already
    */
   public Container recognising(String otherMagic, String advice) {
     return new Container(magic, version, name, fieldStyle,
         ImmutableMap.<String, String>builder().putAll(recognised).put(otherMagic, advice).buildOrThrow());
   }
 
-  /** The magic as bytes. */
+  /**
+   * The magic as bytes.
+   *
+   * @return a new array of the magic's 8 ASCII bytes
+   */
   public byte[] magicBytes() {
     return magic.getBytes(StandardCharsets.US_ASCII);
   }
@@ -107,6 +139,9 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    * @param header the header, written by the shared mapper
    * @param payloadBytes the exact number of bytes {@code payload} writes
    * @param payload writes the payload to the stream it is given (it must not close it)
+   * @return the writer, whose {@link ContainerWriter#length()} is known
+   * @throws IllegalArgumentException if {@code payloadBytes} is negative
+   * @throws NullPointerException if {@code payload} is null
    * @throws IOException if the header cannot be encoded or exceeds {@link #MAX_HEADER_BYTES}
    */
   public ContainerWriter writer(Object header, long payloadBytes, IoConsumer<OutputStream> payload)
@@ -124,6 +159,8 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    * Opens {@code file} and checks its prefix; the reader closes the file. Messages name the file
    * as {@code file.toString()}.
    *
+   * @param file the file
+   * @return a reader positioned after the prefix
    * @throws io.patchcore.ModelFormatException if the prefix is not this format's
    * @throws IOException if the file cannot be read
    */
@@ -142,7 +179,11 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    * Checks the prefix of a file of {@code size} bytes read from {@code in}, which the reader does
    * not close.
    *
+   * @param in the stream to read the file from, positioned at its start
+   * @param size the size of the whole file in bytes
    * @param fileName names the file in messages
+   * @return a reader positioned after the prefix
+   * @throws NullPointerException if {@code in} or {@code fileName} is null
    * @throws io.patchcore.ModelFormatException if the prefix is not this format's
    * @throws IOException if {@code in} cannot be read
    */

@@ -83,27 +83,44 @@ public final class ContainerReader implements Closeable {
      * Checks the header's fields and returns them as the format's type.
      *
      * @param root the header's root object
+     * @return what the format makes of the header
      * @throws ModelFormatException naming the problem
      */
     T parse(HeaderFields root) throws ModelFormatException;
   }
 
-  /** The file, as messages name it. */
+  /**
+   * The file, as messages name it.
+   *
+   * @return the file's name
+   */
   public String file() {
     return file;
   }
 
-  /** The size of the whole file in bytes. */
+  /**
+   * The size of the whole file in bytes.
+   *
+   * @return the size given when the reader was opened
+   */
   public long size() {
     return size;
   }
 
-  /** The size of the payload in bytes: what lies between the header and the checksum. */
+  /**
+   * The size of the payload in bytes: what lies between the header and the checksum.
+   *
+   * @return the payload size
+   */
   public long payloadBytes() {
     return size - Container.PREFIX_BYTES - headerLength - Container.CHECKSUM_BYTES;
   }
 
-  /** How many bytes of the file have been read. */
+  /**
+   * How many bytes of the file have been read.
+   *
+   * @return the current offset in the file
+   */
   public long position() {
     return counted.getCount();
   }
@@ -113,7 +130,12 @@ public final class ContainerReader implements Closeable {
    * header or the parser fails and the checksum over the rest of the file fails too, the message
    * says so: a bad header is usually damage. Call it once, before {@link #payload}.
    *
-   * @throws ModelFormatException if the header is not a valid JSON object or the parser rejects it
+   * @param <T> what the format makes of the header
+   * @param parser checks the header's fields and returns them
+   * @return what {@code parser} returned
+   * @throws ModelFormatException if the header is truncated, not a valid JSON object or the parser
+   *     rejects it
+   * @throws IllegalStateException if the header was read already
    * @throws IOException if the file cannot be read
    */
   public <T> T header(HeaderParser<T> parser) throws IOException {
@@ -130,6 +152,9 @@ public final class ContainerReader implements Closeable {
    * The payload: a stream of exactly {@link #payloadBytes} bytes (fewer only where the file is
    * shorter than its size said), counted into the checksum. Do not close it; {@link #close} closes
    * the file.
+   *
+   * @return the payload stream (the same one on every call)
+   * @throws IllegalStateException if the header was not read yet
    */
   public InputStream payload() {
     checkState(headerRead, "read the header first");
@@ -144,6 +169,7 @@ public final class ContainerReader implements Closeable {
    *
    * @throws ModelFormatException if the checksum does not match or the file is longer than its size
    * @throws IllegalStateException if the payload was not read to its end
+   * @throws IOException if the file cannot be read
    */
   public void finish() throws IOException {
     checkState(headerRead && position() == size - Container.CHECKSUM_BYTES,
@@ -159,12 +185,22 @@ public final class ContainerReader implements Closeable {
     }
   }
 
-  /** A problem with this file. */
+  /**
+   * A problem with this file.
+   *
+   * @param message what is wrong
+   * @return the exception to throw, naming the file
+   */
   public ModelFormatException bad(String message) {
     return new ModelFormatException(file, message);
   }
 
-  /** The payload ended early: {@code what} ends at the current position. */
+  /**
+   * The payload ended early: {@code what} ends at the current position.
+   *
+   * @param what what was being read, such as {@code "the memory bank"}
+   * @return the exception to throw, naming the file, the offset and the file's size
+   */
   public ModelFormatException truncated(String what) {
     return bad("truncated: " + what + " ends at offset " + position() + " of " + size + " bytes");
   }

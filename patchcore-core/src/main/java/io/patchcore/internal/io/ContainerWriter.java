@@ -30,7 +30,11 @@ public final class ContainerWriter {
     this.payload = payload;
   }
 
-  /** The size of the whole file in bytes. */
+  /**
+   * The size of the whole file in bytes.
+   *
+   * @return prefix, header, payload and checksum bytes together
+   */
   public long length() {
     return Container.PREFIX_BYTES + header.length + payloadBytes + Container.CHECKSUM_BYTES;
   }
@@ -38,6 +42,7 @@ public final class ContainerWriter {
   /**
    * Writes the whole file to {@code out}, which is neither flushed nor closed.
    *
+   * @param out the stream to write to
    * @throws IOException if {@code out} or the payload fails
    * @throws IllegalStateException if the payload writes another number of bytes than announced
    */
@@ -57,6 +62,7 @@ public final class ContainerWriter {
   /**
    * Saves the file atomically ({@link AtomicFile}).
    *
+   * @param file where to save the file
    * @throws IOException naming {@code file} if it cannot be written; a previous file is left as it
    *     was
    */
@@ -68,6 +74,8 @@ public final class ContainerWriter {
    * Saves the file atomically through {@code tap}, which wraps the stream the file is written
    * through (tests inject failures with it).
    *
+   * @param file where to save the file
+   * @param tap wraps the stream the file is written through
    * @throws IOException naming {@code file} if it cannot be written; a previous file is left as it
    *     was
    */

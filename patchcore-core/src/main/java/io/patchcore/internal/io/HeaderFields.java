@@ -47,22 +47,42 @@ public final class HeaderFields {
     this.file = file;
   }
 
-  /** The file, as messages name it. */
+  /**
+   * The file, as messages name it.
+   *
+   * @return the file's name
+   */
   public String file() {
     return file;
   }
 
-  /** This object's path from the header's root ({@code ""} for the root itself). */
+  /**
+   * This object's path from the header's root ({@code ""} for the root itself).
+   *
+   * @return the path, such as {@code bank} or {@code members[0]}
+   */
   public String path() {
     return path;
   }
 
-  /** Whether the field is present (a JSON {@code null} counts as present). */
+  /**
+   * Whether the field is present (a JSON {@code null} counts as present).
+   *
+   * @param key the field's name in this object
+   * @return true if this object has the field
+   */
   public boolean has(String key) {
     return node.has(key);
   }
 
-  /** A nested object. */
+  /**
+   * A nested object.
+   *
+   * @param key the field's name in this object
+   * @return the nested object, its fields named from this object's path
+   * @throws ModelFormatException if the field is missing or not an object (the message names the
+   *     field by its path and shows the value)
+   */
   public HeaderFields object(String key) throws ModelFormatException {
     JsonNode n = require(key, "an object");
     if (!n.isObject()) {
@@ -71,7 +91,14 @@ public final class HeaderFields {
     return new HeaderFields(n, path(key), style, file);
   }
 
-  /** A nested object, or {@code null} where the field is JSON {@code null}. */
+  /**
+   * A nested object, or {@code null} where the field is JSON {@code null}.
+   *
+   * @param key the field's name in this object
+   * @return the nested object, or null
+   * @throws ModelFormatException if the field is missing or neither null nor an object (the message
+   *     names the field by its path and shows the value)
+   */
   public HeaderFields objectOrNull(String key) throws ModelFormatException {
     JsonNode n = require(key, "null or an object");
     if (n.isNull()) {
@@ -83,7 +110,17 @@ public final class HeaderFields {
     return new HeaderFields(n, path(key), style, file);
   }
 
-  /** An array of {@code min} to {@code max} objects; the elements are named {@code key[i]}. */
+  /**
+   * An array of {@code min} to {@code max} objects; the elements are named {@code key[i]}.
+   *
+   * @param key the field's name in this object
+   * @param min the fewest elements allowed
+   * @param max the most elements allowed
+   * @return the elements, in order
+   * @throws ModelFormatException if the field is missing or not an array, has too few or too many
+   *     elements, or an element is not an object (the message names the field by its path and shows
+   *     the value)
+   */
   public List<HeaderFields> objects(String key, int min, int max) throws ModelFormatException {
     String expected = "an array of " + min + " to " + max + " objects";
     JsonNode n = require(key, expected);
@@ -104,7 +141,14 @@ public final class HeaderFields {
     return out;
   }
 
-  /** A string that is not blank. */
+  /**
+   * A string that is not blank.
+   *
+   * @param key the field's name in this object
+   * @return the string
+   * @throws ModelFormatException if the field is missing or not a non-blank string (the message
+   *     names the field by its path and shows the value)
+   */
   public String text(String key) throws ModelFormatException {
     JsonNode n = require(key, "a non-blank string");
     if (!n.isTextual() || n.textValue().isBlank()) {
@@ -113,7 +157,14 @@ public final class HeaderFields {
     return n.textValue();
   }
 
-  /** A string, possibly empty or blank. */
+  /**
+   * A string, possibly empty or blank.
+   *
+   * @param key the field's name in this object
+   * @return the string
+   * @throws ModelFormatException if the field is missing or not a string (the message names the
+   *     field by its path and shows the value)
+   */
   public String anyText(String key) throws ModelFormatException {
     JsonNode n = require(key, "a string");
     if (!n.isTextual()) {
@@ -122,7 +173,15 @@ public final class HeaderFields {
     return n.textValue();
   }
 
-  /** One of the {@code allowed} strings. */
+  /**
+   * One of the {@code allowed} strings.
+   *
+   * @param key the field's name in this object
+   * @param allowed the strings the field may hold
+   * @return the string
+   * @throws ModelFormatException if the field is missing or not one of the allowed strings (the
+   *     message names the field by its path and shows the value)
+   */
   public String oneOf(String key, Collection<String> allowed) throws ModelFormatException {
     String expected = "one of " + allowed;
     JsonNode n = require(key, expected);
@@ -132,7 +191,14 @@ public final class HeaderFields {
     return n.textValue();
   }
 
-  /** An ISO-8601 instant such as {@code "2025-01-01T00:00:00Z"}. */
+  /**
+   * An ISO-8601 instant such as {@code "2025-01-01T00:00:00Z"}.
+   *
+   * @param key the field's name in this object
+   * @return the instant
+   * @throws ModelFormatException if the field is missing or not a string that {@link Instant#parse}
+   *     reads (the message names the field by its path and shows the value)
+   */
   public Instant instant(String key) throws ModelFormatException {
     JsonNode n = require(key, "an ISO-8601 instant");
     if (n.isTextual()) {
@@ -145,12 +211,30 @@ public final class HeaderFields {
     throw wrong(key, "an ISO-8601 instant", n);
   }
 
-  /** An integer in [{@code min}, {@code max}]. */
+  /**
+   * An integer in [{@code min}, {@code max}].
+   *
+   * @param key the field's name in this object
+   * @param min the smallest value allowed
+   * @param max the largest value allowed
+   * @return the integer
+   * @throws ModelFormatException if the field is missing or not an integer in the range (the
+   *     message names the field by its path and shows the value)
+   */
   public int integer(String key, int min, int max) throws ModelFormatException {
     return (int) longInteger(key, min, max);
   }
 
-  /** A 64-bit integer in [{@code min}, {@code max}]. */
+  /**
+   * A 64-bit integer in [{@code min}, {@code max}].
+   *
+   * @param key the field's name in this object
+   * @param min the smallest value allowed
+   * @param max the largest value allowed
+   * @return the integer
+   * @throws ModelFormatException if the field is missing or not an integer in the range (the
+   *     message names the field by its path and shows the value)
+   */
   public long longInteger(String key, long min, long max) throws ModelFormatException {
     String expected = min == Long.MIN_VALUE && max == Long.MAX_VALUE ? "a 64-bit integer"
         : "an integer in [" + min + ", " + max + "]";
@@ -161,17 +245,42 @@ public final class HeaderFields {
     return n.longValue();
   }
 
-  /** A number in [{@code min}, {@code max}] (so never NaN or infinite where the bounds are finite). */
+  /**
+   * A number in [{@code min}, {@code max}] (so never NaN or infinite where the bounds are finite).
+   *
+   * @param key the field's name in this object
+   * @param min the smallest value allowed
+   * @param max the largest value allowed
+   * @return the number
+   * @throws ModelFormatException if the field is missing or not a number in the range (the message
+   *     names the field by its path and shows the value)
+   */
   public double number(String key, double min, double max) throws ModelFormatException {
     return number(key, min, max, "a number in [" + min + ", " + max + "]");
   }
 
-  /** A finite number. */
+  /**
+   * A finite number.
+   *
+   * @param key the field's name in this object
+   * @return the number
+   * @throws ModelFormatException if the field is missing or not a finite number (the message names
+   *     the field by its path and shows the value)
+   */
   public double finiteNumber(String key) throws ModelFormatException {
     return number(key, -Double.MAX_VALUE, Double.MAX_VALUE, "a finite number");
   }
 
-  /** An array of integers, each in [{@code min}, {@code max}]; the elements are named {@code key[i]}. */
+  /**
+   * An array of integers, each in [{@code min}, {@code max}]; the elements are named {@code key[i]}.
+   *
+   * @param key the field's name in this object
+   * @param min the smallest value allowed for each element
+   * @param max the largest value allowed for each element
+   * @return the integers, in order (possibly none)
+   * @throws ModelFormatException if the field is missing or not an array, or an element is not an
+   *     integer in the range (the message names the field by its path and shows the value)
+   */
   public int[] integers(String key, int min, int max) throws ModelFormatException {
     String expected = "an integer in [" + min + ", " + max + "]";
     JsonNode n = require(key, "an array");
@@ -191,6 +300,15 @@ public final class HeaderFields {
   /**
    * An array of {@code min} to {@code max} distinct, non-blank names ({@code noun} says of what,
    * for messages: "layer").
+   *
+   * @param key the field's name in this object
+   * @param noun what the names name, singular, for messages
+   * @param min the fewest names allowed
+   * @param max the most names allowed
+   * @return the names, in order (unmodifiable)
+   * @throws ModelFormatException if the field is missing or not an array, has too few or too many
+   *     names, or holds a name that is not a non-blank string or is repeated (the message names the
+   *     field by its path and shows the value)
    */
   public List<String> names(String key, String noun, int min, int max) throws ModelFormatException {
     JsonNode n = require(key, "an array of " + noun + " names");
@@ -214,7 +332,14 @@ public final class HeaderFields {
     return List.copyOf(out);
   }
 
-  /** An object whose fields are all strings, as an unmodifiable map sorted by key. */
+  /**
+   * An object whose fields are all strings, as an unmodifiable map sorted by key.
+   *
+   * @param key the field's name in this object
+   * @return the fields of the object
+   * @throws ModelFormatException if the field is missing or not an object, or one of its fields is
+   *     not a string (the message names the field by its path and shows the value)
+   */
   public Map<String, String> textMap(String key) throws ModelFormatException {
     JsonNode n = require(key, "an object");
     if (!n.isObject()) {
@@ -230,12 +355,24 @@ public final class HeaderFields {
     return Collections.unmodifiableMap(out);
   }
 
-  /** A problem with field {@code key}: {@code problem} follows the field's name. */
+  /**
+   * A problem with field {@code key}: {@code problem} follows the field's name.
+   *
+   * @param key the field's name in this object
+   * @param problem what is wrong, such as {@code "must be positive, got 0"}
+   * @return the exception to throw, naming the file and the field (by its path, in this format's
+   *     {@link Style})
+   */
   public ModelFormatException invalid(String key, String problem) {
     return bad(label(key) + " " + problem);
   }
 
-  /** A problem with the file. */
+  /**
+   * A problem with the file.
+   *
+   * @param message what is wrong
+   * @return the exception to throw, naming the file
+   */
   public ModelFormatException bad(String message) {
     return new ModelFormatException(file, message);
   }

@@ -65,7 +65,11 @@ public final class Blas {
     return false;
   }
 
-  /** {@code "jblas"} when the native BLAS runs, {@code "java"} when the pure-Java kernel does. */
+  /**
+   * {@code "jblas"} when the native BLAS runs, {@code "java"} when the pure-Java kernel does.
+   *
+   * @return the name of the kernel {@link #sgemm} runs
+   */
   public static String implementation() {
     return NATIVE ? "jblas" : "java";
   }
@@ -74,7 +78,28 @@ public final class Blas {
 
   /**
    * {@code c = alpha * op(a) * op(b) + beta * c} in column-major storage, as BLAS {@code sgemm},
-   * under the process-wide lock.
+   * under the process-wide lock. Where the native BLAS is unavailable (or the system property
+   * {@code patchcore.blas.java} is true) a pure-Java kernel runs instead, which supports only
+   * {@code transA = 'T'}, {@code transB = 'N'}.
+   *
+   * @param transA {@code 'N'} for {@code op(a) = a}, {@code 'T'} for its transpose
+   * @param transB {@code 'N'} for {@code op(b) = b}, {@code 'T'} for its transpose
+   * @param m the rows of {@code op(a)} and {@code c}
+   * @param n the columns of {@code op(b)} and {@code c}
+   * @param k the columns of {@code op(a)} and rows of {@code op(b)}
+   * @param alpha the factor of the product
+   * @param a the first matrix, column-major
+   * @param aOffset where {@code a} starts in its array
+   * @param lda the leading dimension of {@code a}
+   * @param b the second matrix, column-major
+   * @param bOffset where {@code b} starts in its array
+   * @param ldb the leading dimension of {@code b}
+   * @param beta the factor of the previous {@code c}; with 0, {@code c} is only written
+   * @param c the result matrix, column-major, updated in place
+   * @param cOffset where {@code c} starts in its array
+   * @param ldc the leading dimension of {@code c}
+   * @throws UnsupportedOperationException if the pure-Java kernel runs and the transposition flags
+   *     are not {@code ('T', 'N')}
    */
   public static void sgemm(char transA, char transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
       float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {

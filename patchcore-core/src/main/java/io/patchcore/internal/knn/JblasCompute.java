@@ -14,6 +14,7 @@ import java.util.concurrent.Executor;
  * chosen (ties by the lower index).
  */
 public final class JblasCompute implements Compute {
+  /** The only instance; it holds no state. */
   public static final JblasCompute INSTANCE = new JblasCompute();
 
   /** Queries per GEMM block (and per parallel task). */
@@ -44,6 +45,16 @@ public final class JblasCompute implements Compute {
     return new Coreset(points, rows, dim);
   }
 
+  /**
+   * Checks that {@code data} is a {@code rows x dim} matrix.
+   *
+   * @param what the array's name, for the message (such as {@code "bank"})
+   * @param data the array
+   * @param rows the number of rows, at least 1
+   * @param dim the row length, at least 1
+   * @throws IllegalArgumentException if {@code rows} or {@code dim} is below 1, or {@code data}
+   *     does not hold {@code rows * dim} values (the message names the array and gives the shape)
+   */
   public static void checkShape(String what, float[] data, int rows, int dim) {
     if (rows < 1 || dim < 1) {
       throw new IllegalArgumentException(what + " shape must be positive, got " + rows + "x" + dim);
@@ -54,7 +65,14 @@ public final class JblasCompute implements Compute {
     }
   }
 
-  /** Squared L2 norm of each row, accumulated in double, stored as float. */
+  /**
+   * Squared L2 norm of each row, accumulated in double, stored as float.
+   *
+   * @param data the matrix, at least {@code rows * dim} values, row-major
+   * @param rows the number of rows
+   * @param dim the row length
+   * @return a new array of {@code rows} squared norms
+   */
   public static float[] rowNorms(float[] data, int rows, int dim) {
     float[] norms = new float[rows];
     for (int r = 0; r < rows; r++) {
@@ -70,6 +88,11 @@ public final class JblasCompute implements Compute {
   }
 
 
+  /**
+   * The CPU nearest-neighbour index: squared norms of the bank rows, cached, and the bank split into
+   * chunks of {@link #BANK_CHUNK} rows for the GEMM; query blocks of {@link #QUERY_BLOCK} run in
+   * parallel.
+   */
   public static final class Index implements NeighbourIndex {
     private final float[] bank;
     private final int rows;

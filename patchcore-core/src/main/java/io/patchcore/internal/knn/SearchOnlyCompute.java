@@ -13,7 +13,11 @@ import io.patchcore.knn.Compute;
 public final class SearchOnlyCompute implements Compute {
   private final Compute search;
 
-  /** Searches with {@code search}; coreset updates with {@link JblasCompute}. */
+  /**
+   * Searches with {@code search}; coreset updates with {@link JblasCompute}.
+   *
+   * @param search the back end whose nearest-neighbour search (and name) is used
+   */
   public SearchOnlyCompute(Compute search) {
     this.search = search;
   }

@@ -13,6 +13,13 @@ public final class SearchSteps {
    * Checks the arguments of {@link Compute.NeighbourIndex#search} against an index of {@code rows x dim};
    * every implementation calls it first, so all fail alike.
    *
+   * @param rows the index's bank rows
+   * @param dim the index's row length
+   * @param queries the queries, which must hold {@code count * dim} values
+   * @param count the number of queries
+   * @param k the number of neighbours, which must be in {@code 1 .. rows}
+   * @param distances the distance output, at least {@code count * k} long
+   * @param indices the index output, at least {@code count * k} long
    * @throws IllegalArgumentException naming the bad value
    */
   public static void checkSearch(int rows, int dim, float[] queries, int count, int k, float[] distances, int[] indices) {
@@ -35,8 +42,20 @@ public final class SearchSteps {
    * ascending order, ties to the lower row index, to {@code distances[outOffset ..]} and
    * {@code indices[outOffset ..]}.
    *
+   * @param queries the queries, row-major
+   * @param queryOffset where the query starts in {@code queries}
+   * @param bank the memory bank, row-major
+   * @param dim the row length of queries and bank
    * @param candidates row indices of {@code bank}, at least {@code k} of them from
    *     {@code candidates[candidateOffset]}
+   * @param candidateOffset where the query's candidates start in {@code candidates}
+   * @param candidateCount the number of candidates, at least {@code k}
+   * @param k the number of neighbours to write
+   * @param distances receives the {@code k} exact squared distances, rounded to float
+   * @param indices receives the {@code k} bank row indices
+   * @param outOffset where the query's output starts in {@code distances} and {@code indices}
+   * @throws IllegalArgumentException if {@code k} exceeds {@code candidateCount} (the message gives
+   *     both)
    */
   public static void rerankExactly(float[] queries, int queryOffset, float[] bank, int dim, int[] candidates,
       int candidateOffset, int candidateCount, int k, float[] distances, int[] indices, int outOffset) {
@@ -66,7 +85,16 @@ public final class SearchSteps {
     }
   }
 
-  /** Exact squared distance in double precision. */
+  /**
+   * Exact squared distance in double precision.
+   *
+   * @param a the array holding the first vector
+   * @param aOff where the first vector starts in {@code a}
+   * @param b the array holding the second vector
+   * @param bOff where the second vector starts in {@code b}
+   * @param dim the vector length
+   * @return the squared L2 distance, summed in double
+   */
   public static double exactSquared(float[] a, int aOff, float[] b, int bOff, int dim) {
     double s = 0;
     for (int j = 0; j < dim; j++) {
