@@ -97,25 +97,41 @@ public class KnnBenchmark {
     return idx;
   }
 
-  /** The jblas back end, query blocks in parallel on every core. */
+  /**
+   * The jblas back end, query blocks in parallel on every core.
+   *
+   * @return the neighbours' indices
+   */
   @Benchmark
   public int[] jblas() {
     return search(jblasIndex, pool);
   }
 
-  /** The libtorch back end on the CPU. */
+  /**
+   * The libtorch back end on the CPU.
+   *
+   * @return the neighbours' indices
+   */
   @Benchmark
   public int[] torch() {
     return search(torchIndex, null);
   }
 
-  /** The back end {@code PatchCore.builder()} uses when none is set. */
+  /**
+   * The back end {@code PatchCore.builder()} uses when none is set.
+   *
+   * @return the neighbours' indices
+   */
   @Benchmark
   public int[] defaultCompute() {
     return search(defaultIndex, pool);
   }
 
-  /** Baseline: a plain loop of squared differences in float, one thread, top k by insertion. */
+  /**
+   * Baseline: a plain loop of squared differences in float, one thread, top k by insertion.
+   *
+   * @return the neighbours' indices
+   */
   @Benchmark
   public int[] naiveLoop() {
     int[] idx = new int[queries * k];

@@ -227,7 +227,8 @@ public final class JblasCompute implements Compute {
     private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
 
     Coreset(float[] points, int rows, int dim) {
-      this(points, rows, dim, true);
+      // -Dpatchcore.coreset.pruning=false runs the unpruned loop (benchmarks compare the two)
+      this(points, rows, dim, !"false".equals(System.getProperty("patchcore.coreset.pruning")));
     }
 
     /** With pruning switched on or off (tests compare the two). */
