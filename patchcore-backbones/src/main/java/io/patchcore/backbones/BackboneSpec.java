@@ -88,7 +88,11 @@ public final class BackboneSpec {
       this.key = key;
     }
 
-    /** The name of this kind in the configuration's {@code kind} entry (and, for bundled models, the text). */
+    /**
+     * The name of this kind in the configuration's {@code kind} entry (and, for bundled models, the text).
+     *
+     * @return {@code default}, {@code inception} or {@code torchscript}
+     */
     public String key() {
       return key;
     }
@@ -105,6 +109,8 @@ public final class BackboneSpec {
     /**
      * Checks the sizes.
      *
+     * @param height rows, at least 1
+     * @param width columns, at least 1
      * @throws IllegalArgumentException naming the size if a side is below 1
      */
     public InputSize {
@@ -189,12 +195,22 @@ public final class BackboneSpec {
     this.gpu = checkGpu(gpu);
   }
 
-  /** The bundled MobileNetV2 with its own layers and no preprocessing, on the CPU. */
+  /**
+   * The bundled MobileNetV2 with its own layers and no preprocessing, on the CPU.
+   *
+   * @return a spec of kind {@link Kind#DEFAULT} with the layers {@code block_6_expand_relu} and
+   *     {@code block_10_expand_relu} (see {@link Backbones#bundledDefault()})
+   */
   public static BackboneSpec bundledDefault() {
     return bundled(Kind.DEFAULT);
   }
 
-  /** The bundled InceptionV3 with its own layers and no preprocessing, on the CPU. */
+  /**
+   * The bundled InceptionV3 with its own layers and no preprocessing, on the CPU.
+   *
+   * @return a spec of kind {@link Kind#INCEPTION} with the layers {@code mixed2} and {@code mixed5}
+   *     (see {@link Backbones#inceptionV3()})
+   */
   public static BackboneSpec inceptionV3() {
     return bundled(Kind.INCEPTION);
   }
@@ -207,7 +223,11 @@ public final class BackboneSpec {
    * A TorchScript file whose outputs are named {@code layers}, in order, with no preprocessing, on
    * the CPU.
    *
-   * @param file the module; made absolute against the working directory
+   * @param file the module; made absolute against the working directory (the file is not read
+   *     here: {@link #open()} reads it)
+   * @param layers the names of the module's outputs, in order; at least one (copied)
+   * @return a spec of kind {@link Kind#TORCHSCRIPT}
+   * @throws NullPointerException if {@code file} or {@code layers} is null
    * @throws IllegalArgumentException naming the value if the layers are empty, blank, repeated or
    *     contain a comma, or the path is empty
    */
@@ -303,8 +323,13 @@ public final class BackboneSpec {
   // ---------------------------------------------------------------- reading
 
   /**
-   * Reads the text form (see the class description).
+   * Reads the text form (see the class description). A file is not read here: {@link #open()}
+   * reads it.
    *
+   * @param text the text form, such as {@code default} or {@code
+   *     /models/wide_resnet50.pt,layers=[layer2,layer3],resize=256,crop=224,normalize=imagenet}
+   * @return the spec {@code text} describes
+   * @throws NullPointerException if {@code text} is null
    * @throws IllegalArgumentException naming the text and the bad item or value
    */
   public static BackboneSpec parse(String text) {
@@ -345,6 +370,9 @@ public final class BackboneSpec {
    * FeatureExtractor#configuration()} of a backbone from {@link Backbones} or the one saved in a
    * model file.
    *
+   * @param configuration the entries; not modified
+   * @return the spec the entries describe
+   * @throws NullPointerException if {@code configuration} is null
    * @throws IllegalArgumentException naming the key and value that are missing or invalid, or the
    *     keys that are unknown
    */
@@ -440,17 +468,29 @@ public final class BackboneSpec {
 
   // ---------------------------------------------------------------- accessors and withers
 
-  /** Which model. */
+  /**
+   * Which model.
+   *
+   * @return the kind of model
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The TorchScript file, absolute and normalised; empty for a bundled model. */
+  /**
+   * The TorchScript file, absolute and normalised; empty for a bundled model.
+   *
+   * @return the file, present exactly for {@link Kind#TORCHSCRIPT}
+   */
   public Optional<Path> path() {
     return Optional.ofNullable(path);
   }
 
-  /** The names of the model's outputs, in order; unmodifiable. */
+  /**
+   * The names of the model's outputs, in order; unmodifiable.
+   *
+   * @return at least one name, none blank, repeated or containing a comma
+   */
   public List<String> layers() {
     return layers;
   }
@@ -459,12 +499,18 @@ public final class BackboneSpec {
    * The token layers (vision transformer outputs {@code (1, T, C)}) and their prefix token counts,
    * in layer order; unmodifiable, empty if every layer is a 4-D map. See {@link
    * Backbones.Builder#tokens}.
+   *
+   * @return the prefix token count (0 or more) of each token layer, keyed by layer name
    */
   public Map<String, Integer> tokens() {
     return tokens;
   }
 
-  /** The image preprocessing. */
+  /**
+   * The image preprocessing.
+   *
+   * @return the resize, crop and normalisation applied before the model
+   */
   public PreprocessingSpec preprocessing() {
     return preprocessing;
   }
@@ -472,17 +518,27 @@ public final class BackboneSpec {
   /**
    * The input size of the output check; empty when it follows from the preprocessing (the crop,
    * else the resize, else 224x224).
+   *
+   * @return the input size if one was set, else empty
    */
   public Optional<InputSize> inputSize() {
     return Optional.ofNullable(inputSize);
   }
 
-  /** The CUDA device index the model runs on; empty for the CPU. */
+  /**
+   * The CUDA device index the model runs on; empty for the CPU.
+   *
+   * @return the GPU index, 0 or more, or empty for the CPU
+   */
   public OptionalInt gpu() {
     return gpu < 0 ? OptionalInt.empty() : OptionalInt.of(gpu);
   }
 
-  /** {@code cpu} or {@code gpu:N}, as in the text. */
+  /**
+   * {@code cpu} or {@code gpu:N}, as in the text.
+   *
+   * @return {@code cpu} for the CPU, else {@code gpu:} followed by {@link #gpu()}'s index
+   */
   public String device() {
     return gpu < 0 ? "cpu" : "gpu:" + gpu;
   }
@@ -490,6 +546,9 @@ public final class BackboneSpec {
   /**
    * This spec with other output names.
    *
+   * @param layers the names of the model's outputs, in order; at least one (copied)
+   * @return a new spec, equal to this one but for the layers
+   * @throws NullPointerException if {@code layers} is null
    * @throws IllegalArgumentException naming the value if the names are empty, blank, repeated or
    *     contain a comma, or a token layer is not among them
    */
@@ -501,6 +560,10 @@ public final class BackboneSpec {
    * This spec with {@code prefixTokens} (layer to prefix token count) as its token layers, replacing
    * any it had; an empty map makes every layer a 4-D map.
    *
+   * @param prefixTokens each token layer's prefix token count, keyed by layer name (copied; put in
+   *     layer order)
+   * @return a new spec, equal to this one but for the token layers
+   * @throws NullPointerException if {@code prefixTokens} is null
    * @throws IllegalArgumentException naming the value if a layer is not one of {@link #layers()} or
    *     a count is negative
    */
@@ -509,7 +572,13 @@ public final class BackboneSpec {
         inputSize, gpu);
   }
 
-  /** This spec with {@code preprocessing} instead of its own. */
+  /**
+   * This spec with {@code preprocessing} instead of its own.
+   *
+   * @param preprocessing the new image preprocessing
+   * @return a new spec, equal to this one but for the preprocessing
+   * @throws NullPointerException if {@code preprocessing} is null
+   */
   public BackboneSpec withPreprocessing(PreprocessingSpec preprocessing) {
     return new BackboneSpec(kind, path, layers, tokens, preprocessing, inputSize, gpu);
   }
@@ -517,6 +586,9 @@ public final class BackboneSpec {
   /**
    * This spec with an output check on {@code height x width} inputs.
    *
+   * @param height the rows of the check input, at least 1
+   * @param width the columns of the check input, at least 1
+   * @return a new spec, equal to this one but for the input size
    * @throws IllegalArgumentException naming the size if a side is below 1
    */
   public BackboneSpec withInputSize(int height, int width) {
@@ -526,7 +598,11 @@ public final class BackboneSpec {
   /**
    * This spec on {@code device}: {@code cpu}, {@code gpu} (GPU 0) or {@code gpu:N} (any case).
    *
-   * @throws IllegalArgumentException naming the value if it is none of these
+   * @param device the device; surrounding whitespace is ignored
+   * @return a new spec, equal to this one but for the device
+   * @throws NullPointerException if {@code device} is null
+   * @throws IllegalArgumentException naming the value if it is none of these ({@code N} not an
+   *     integer of at least 0 included)
    */
   public BackboneSpec withDevice(String device) {
     int index = gpuIndex(Objects.requireNonNull(device, "device").strip().toLowerCase(Locale.ROOT));
@@ -536,6 +612,9 @@ public final class BackboneSpec {
   /**
    * This spec on CUDA device {@code index}; see {@link Backbones.Builder#gpu}.
    *
+   * @param index the CUDA device index, 0 or more (not checked against the visible GPUs here:
+   *     {@link #open()} does that)
+   * @return a new spec, equal to this one but for the device
    * @throws IllegalArgumentException naming the index if it is negative
    */
   public BackboneSpec withGpu(int index) {
@@ -608,9 +687,15 @@ public final class BackboneSpec {
   /**
    * Builds the backbone: {@link Backbones#open(BackboneSpec) Backbones.open(this)}.
    *
-   * @throws java.io.UncheckedIOException naming the file if it is missing or unreadable
+   * @return a new backbone whose {@link FeatureExtractor#configuration()} is {@link
+   *     #toConfiguration()}; close it to free native memory
+   * @throws java.io.UncheckedIOException naming the file if it is missing or unreadable, or, for a
+   *     bundled model, if it cannot be copied to a temporary file
    * @throws IllegalArgumentException naming the model if it cannot be loaded or its outputs do not
-   *     match the layers (see {@link Backbones.Builder#build()})
+   *     match the layers (see {@link Backbones.Builder#build()}), or if GPUs are visible but
+   *     {@link #gpu()} is not one of them
+   * @throws IllegalStateException if a bundled model's resource is missing from the class path or
+   *     corrupt, or, for a GPU, the PyTorch engine cannot be loaded
    */
   public FeatureExtractor open() {
     return Backbones.open(this);

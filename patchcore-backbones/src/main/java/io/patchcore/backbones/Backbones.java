@@ -98,9 +98,15 @@ public final class Backbones {
    * BackboneSpec#fromConfiguration} (which describes the keys) and {@link #open}. An {@code id}
    * entry is ignored here (loading a model checks it).
    *
+   * @param configuration the backbone configuration; not modified
+   * @return a new backbone, whose {@link FeatureExtractor#configuration()} is the {@link
+   *     BackboneSpec#toConfiguration()} of the spec read from {@code configuration}; close it to free
+   *     native memory
+   * @throws NullPointerException if {@code configuration} is null
    * @throws IllegalArgumentException naming the key and value that are missing or invalid, or the
-   *     model if it cannot be loaded
-   * @throws UncheckedIOException naming the file if it is missing or unreadable
+   *     model if it cannot be loaded (see {@link #open})
+   * @throws UncheckedIOException naming the file if it is missing or unreadable (see {@link #open})
+   * @throws IllegalStateException as {@link #open} does
    */
   public static FeatureExtractor fromConfiguration(Map<String, String> configuration) {
     return open(BackboneSpec.fromConfiguration(configuration));
@@ -112,9 +118,16 @@ public final class Backbones {
    * Builder#build()}). Its {@link FeatureExtractor#configuration()} is {@link
    * BackboneSpec#toConfiguration() spec.toConfiguration()}.
    *
-   * @throws UncheckedIOException naming the file if it is missing or unreadable
+   * @param spec the backbone to build
+   * @return a new backbone; close it to free native memory
+   * @throws NullPointerException if {@code spec} is null
+   * @throws UncheckedIOException naming the file if it is missing or unreadable, or, for a bundled
+   *     model, if it cannot be copied to a temporary file
    * @throws IllegalArgumentException naming the model if it is not a loadable TorchScript module,
-   *     fails on the check input, or its outputs do not match the declared layers
+   *     fails on the check input, or its outputs do not match the declared layers; or if the spec
+   *     names a GPU, GPUs are visible and its index is not one of them
+   * @throws IllegalStateException if a bundled model's resource is missing from the class path or
+   *     corrupt, or if the spec names a GPU and the PyTorch engine cannot be loaded
    */
   public static FeatureExtractor open(BackboneSpec spec) {
     Objects.requireNonNull(spec, "spec");
@@ -169,6 +182,8 @@ public final class Backbones {
    *
    * @param modelFile a TorchScript module (saved with {@code torch.jit.save})
    * @param layerNames names of the module's outputs, in order; at least one
+   * @return a new backbone on the CPU; close it to free native memory
+   * @throws NullPointerException if {@code modelFile} or {@code layerNames} is null
    * @throws UncheckedIOException naming the file if it is missing or unreadable
    * @throws IllegalArgumentException if the file is not a TorchScript module, its outputs for a
    *     224x224 input do not match the names (see {@link Builder#build()}), or the names are
@@ -178,7 +193,14 @@ public final class Backbones {
     return torchScriptBuilder(modelFile).layers(layerNames).build();
   }
 
-  /** Starts configuring a TorchScript backbone; {@link Builder#layers} must be called. */
+  /**
+   * Starts configuring a TorchScript backbone; {@link Builder#layers} must be called.
+   *
+   * @param modelFile a TorchScript module (saved with {@code torch.jit.save}); read by {@link
+   *     Builder#build()}, not here
+   * @return a new builder with the {@linkplain Builder defaults} and no layer names
+   * @throws NullPointerException if {@code modelFile} is null
+   */
   public static Builder torchScriptBuilder(Path modelFile) {
     return new Builder(BackboneSpec.Kind.TORCHSCRIPT, Objects.requireNonNull(modelFile, "modelFile"));
   }
@@ -191,12 +213,20 @@ public final class Backbones {
    * model) and even image sizes of at least 16x16 (smaller inputs are refused with an
    * {@link IllegalArgumentException} naming the size); by default no resize, crop or
    * normalisation is applied.
+   *
+   * @return a new backbone on the CPU; close it to free native memory
+   * @throws IllegalStateException if the model resource is missing from the class path or corrupt
+   * @throws UncheckedIOException if the model cannot be copied to a temporary file
    */
   public static FeatureExtractor bundledDefault() {
     return bundledDefaultBuilder().build();
   }
 
-  /** Starts configuring the {@linkplain #bundledDefault() bundled backbone}, e.g. to add a resize. */
+  /**
+   * Starts configuring the {@linkplain #bundledDefault() bundled backbone}, e.g. to add a resize.
+   *
+   * @return a new builder with the {@linkplain Builder defaults} and the bundled model's own layers
+   */
   public static Builder bundledDefaultBuilder() {
     return new Builder(BackboneSpec.Kind.DEFAULT, null);
   }
@@ -209,12 +239,20 @@ public final class Backbones {
    * the model) and images of at least 75x75 (Keras' minimum; inputs below 43x43 fail and are
    * refused with an {@link IllegalArgumentException} naming the size); by default no resize, crop
    * or normalisation is applied. Larger than the default (20.5 MB, about 10x the compute).
+   *
+   * @return a new backbone on the CPU; close it to free native memory
+   * @throws IllegalStateException if the model resource is missing from the class path or corrupt
+   * @throws UncheckedIOException if the model cannot be copied to a temporary file
    */
   public static FeatureExtractor inceptionV3() {
     return inceptionV3Builder().build();
   }
 
-  /** Starts configuring the {@linkplain #inceptionV3() bundled InceptionV3 backbone}. */
+  /**
+   * Starts configuring the {@linkplain #inceptionV3() bundled InceptionV3 backbone}.
+   *
+   * @return a new builder with the {@linkplain Builder defaults} and the bundled model's own layers
+   */
   public static Builder inceptionV3Builder() {
     return new Builder(BackboneSpec.Kind.INCEPTION, null);
   }
@@ -241,8 +279,12 @@ public final class Backbones {
     }
 
     /**
-     * Names the model's outputs, in order.
+     * Names the model's outputs, in order, replacing any names given before (for a bundled model,
+     * its own layer names).
      *
+     * @param layerNames the names of the model's outputs, in order; at least one (copied)
+     * @return this builder
+     * @throws NullPointerException if {@code layerNames} is null
      * @throws IllegalArgumentException if there are none, or one is blank, repeated or contains a
      *     comma (which a saved configuration cannot hold)
      */
@@ -256,6 +298,8 @@ public final class Backbones {
      * Resizes every image so that its shorter side is {@code shorterSide} pixels (the longer side
      * becomes {@code (int) (shorterSide * long / short)}), with PIL's antialiased bilinear filter.
      *
+     * @param shorterSide the length of the shorter side after the resize, in pixels
+     * @return this builder
      * @throws IllegalArgumentException if {@code shorterSide} is not positive
      */
     public Builder resize(int shorterSide) {
@@ -267,6 +311,8 @@ public final class Backbones {
      * Cuts the central {@code size x size} square (after any resize). Images smaller than that are
      * rejected by {@code extract}.
      *
+     * @param size the side of the square, in pixels
+     * @return this builder
      * @throws IllegalArgumentException if {@code size} is not positive
      */
     public Builder centerCrop(int size) {
@@ -279,6 +325,9 @@ public final class Backbones {
      * path instead of {@code pytorch-native-cpu}). When libtorch sees no GPU, the model runs on the
      * CPU and a warning is logged.
      *
+     * @param index the CUDA device index, 0 or more; {@link #build()} fails if GPUs are visible but
+     *     this is not one of them
+     * @return this builder
      * @throws IllegalArgumentException if {@code index} is negative
      */
     public Builder gpu(int index) {
@@ -289,7 +338,13 @@ public final class Backbones {
       return this;
     }
 
-    /** Normalises the [0, 1] RGB values before the model. */
+    /**
+     * Normalises the [0, 1] RGB values before the model.
+     *
+     * @param normalization the per-channel statistics, {@link Normalization#NONE} for none
+     * @return this builder
+     * @throws NullPointerException if {@code normalization} is null
+     */
     public Builder normalize(Normalization normalization) {
       this.preprocessing = preprocessing.withNormalization(normalization);
       return this;
@@ -304,7 +359,10 @@ public final class Backbones {
      * or else up); failing that a square grid; anything else is an error naming the model.
      *
      * @param layer one of the names given to {@link #layers} (checked by {@link #build()})
-     * @param prefixTokens tokens before the patch tokens, 0 or more
+     * @param prefixTokens tokens before the patch tokens, 0 or more; replaces a count given before
+     *     for the same layer
+     * @return this builder
+     * @throws NullPointerException if {@code layer} is null
      * @throws IllegalArgumentException if the name is blank or the count negative
      */
     public Builder tokens(String layer, int prefixTokens) {
@@ -317,6 +375,9 @@ public final class Backbones {
      * check of {@link #build()}. Default: the centre crop if set, else the resize if set (a square
      * image), else 224x224. It neither resizes images nor limits the sizes {@code extract} accepts.
      *
+     * @param height the rows of the check input
+     * @param width the columns of the check input
+     * @return this builder
      * @throws IllegalArgumentException if a size is not positive
      */
     public Builder inputSize(int height, int width) {
@@ -328,6 +389,7 @@ public final class Backbones {
      * The spec of the backbone these options describe; {@link BackboneSpec#open()} builds the same
      * backbone as {@link #build()}.
      *
+     * @return a new spec of the options set so far; later changes to this builder do not change it
      * @throws IllegalStateException if no layer names were given, or a token layer is not one of
      *     them
      */
@@ -348,12 +410,15 @@ public final class Backbones {
      * Loads the model and checks its outputs with one forward pass on a zero image of the
      * {@linkplain #inputSize input size}: {@link Backbones#open(BackboneSpec) open}({@link #spec()}).
      *
+     * @return a new backbone; close it to free native memory
      * @throws IllegalStateException if no layer names were given, or a token layer is not one of
-     *     them
+     *     them; or as {@link Backbones#open(BackboneSpec)} does (a bundled model's resource missing
+     *     or corrupt, the PyTorch engine not loadable for a GPU)
      * @throws UncheckedIOException naming the file if it is missing or unreadable
      * @throws IllegalArgumentException naming the file if it is not a loadable TorchScript module,
      *     fails on the check input, or its outputs do not match the declared layers (count, dict
-     *     keys, rank, empty maps, token grid)
+     *     keys, rank, empty maps, token grid); or if GPUs are visible but the {@link #gpu} index is
+     *     not one of them
      */
     public FeatureExtractor build() {
       return open(spec());

@@ -35,6 +35,11 @@ public final class Normalization {
   /**
    * Custom statistics, R G B order.
    *
+   * @param mean the three channel means (copied)
+   * @param std the three channel standard deviations, each positive (copied)
+   * @return a normalisation with these statistics; equal to a named constant such as {@link
+   *     #IMAGENET} when the values are the same
+   * @throws NullPointerException if {@code mean} or {@code std} is null
    * @throws IllegalArgumentException unless both arrays have 3 finite values and every std is
    *     positive
    */
@@ -54,12 +59,20 @@ public final class Normalization {
     return new Normalization("custom", mean.clone(), std.clone());
   }
 
-  /** The means (R, G, B), a copy. */
+  /**
+   * The means (R, G, B), a copy.
+   *
+   * @return a new array of the three channel means
+   */
   public float[] mean() {
     return mean.clone();
   }
 
-  /** The standard deviations (R, G, B), a copy. */
+  /**
+   * The standard deviations (R, G, B), a copy.
+   *
+   * @return a new array of the three channel standard deviations
+   */
   public float[] std() {
     return std.clone();
   }

@@ -75,6 +75,10 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
   /**
    * Checks the values.
    *
+   * @param resize the shorter side images are resized to, at least 1, or empty for no resize
+   * @param crop the side of the centred square cut after the resize, at least 1, or empty for no
+   *     crop
+   * @param normalization the normalisation of the [0, 1] RGB values
    * @throws NullPointerException if a component is null
    * @throws IllegalArgumentException naming the value if a resize or crop is below 1
    */
@@ -93,6 +97,8 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
   /**
    * This spec with images resized to shorter side {@code shorterSide}.
    *
+   * @param shorterSide the length of the shorter side after the resize, in pixels
+   * @return a new spec, equal to this one but for the resize
    * @throws IllegalArgumentException naming the value if it is below 1
    */
   public PreprocessingSpec withResize(int shorterSide) {
@@ -102,13 +108,21 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
   /**
    * This spec with a centre crop of {@code size x size} after any resize.
    *
+   * @param size the side of the square, in pixels
+   * @return a new spec, equal to this one but for the crop
    * @throws IllegalArgumentException naming the value if it is below 1
    */
   public PreprocessingSpec withCrop(int size) {
     return new PreprocessingSpec(resize, OptionalInt.of(size), normalization);
   }
 
-  /** This spec with {@code normalization} instead of its own. */
+  /**
+   * This spec with {@code normalization} instead of its own.
+   *
+   * @param normalization the new normalisation, {@link Normalization#NONE} for none
+   * @return a new spec, equal to this one but for the normalisation
+   * @throws NullPointerException if {@code normalization} is null
+   */
   public PreprocessingSpec withNormalization(Normalization normalization) {
     return new PreprocessingSpec(resize, crop, normalization);
   }
@@ -117,6 +131,9 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
    * The normalisation called {@code name} in the text and configuration: {@code none}, {@code
    * imagenet} or {@code he} (for H&amp;E, {@link Normalization#HNE}).
    *
+   * @param name the name, lower case
+   * @return {@link Normalization#NONE}, {@link Normalization#IMAGENET} or {@link Normalization#HNE}
+   * @throws NullPointerException if {@code name} is null
    * @throws IllegalArgumentException naming the value if it is none of these ({@code custom}
    *     statistics need their numbers: use {@link Normalization#of})
    */
@@ -132,6 +149,10 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
   /**
    * Reads the text form (see the class description).
    *
+   * @param text the text form, such as {@code resize=256,crop=224,normalize=imagenet}; empty text
+   *     is {@link #NONE}
+   * @return the spec {@code text} describes
+   * @throws NullPointerException if {@code text} is null
    * @throws IllegalArgumentException naming the text and the bad item or value
    */
   public static PreprocessingSpec parse(String text) {
@@ -153,6 +174,10 @@ public record PreprocessingSpec(OptionalInt resize, OptionalInt crop, Normalizat
    * Reads this spec's entries ({@code resize}, {@code crop}, {@code normalize}, {@code mean},
    * {@code std}) from a backbone configuration; other keys are ignored.
    *
+   * @param configuration a backbone configuration, such as {@code FeatureExtractor.configuration()};
+   *     not modified
+   * @return the spec its entries describe (equal to {@link #NONE} if it has none of them)
+   * @throws NullPointerException if {@code configuration} is null
    * @throws IllegalArgumentException naming the key and value that are invalid
    */
   public static PreprocessingSpec fromConfiguration(Map<String, String> configuration) {

@@ -33,7 +33,13 @@ public final class TorchRuntime {
    * CUDA device {@code index}, or the CPU with a logged warning when libtorch sees no GPU;
    * {@code index < 0} means the CPU.
    *
+   * @param index the CUDA device index, or a negative number for the CPU
+   * @param what how the fallback warning names what would have run on the GPU
+   * @return {@link Device#gpu(int) Device.gpu(index)}, or {@link Device#cpu()} when {@code index}
+   *     is negative or no GPU is visible
    * @throws IllegalArgumentException if GPUs are visible but {@code index} is not one of them
+   * @throws IllegalStateException if {@code index} is 0 or more and the PyTorch engine cannot be
+   *     loaded
    */
   public static Device device(int index, String what) {
     if (index < 0) {
@@ -50,7 +56,12 @@ public final class TorchRuntime {
     return Device.gpu(index);
   }
 
-  /** The DJL PyTorch engine, loaded on first use. */
+  /**
+   * The DJL PyTorch engine, loaded on first use.
+   *
+   * @return the engine
+   * @throws IllegalStateException naming the cause if the engine cannot be loaded
+   */
   public static Engine engine() {
     try {
       return Engine.getEngine(ENGINE);
