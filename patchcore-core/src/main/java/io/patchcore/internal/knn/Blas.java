@@ -116,6 +116,36 @@ public final class Blas {
   }
 
   /**
+   * The float dot product of {@code a[aOff ..]} and {@code b[bOff ..]} over {@code n} values, with
+   * four partial sums (lets the JIT pipeline the loop). The pure-Java sgemm and the coreset kernel
+   * share it, so both round alike.
+   *
+   * @param a first vector's array
+   * @param aOff its first value
+   * @param b second vector's array
+   * @param bOff its first value
+   * @param n length
+   * @return the dot product, {@code (s0 + s1) + (s2 + s3)}
+   */
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    float s0 = 0;
+    float s1 = 0;
+    float s2 = 0;
+    float s3 = 0;
+    int j = 0;
+    for (; j + 3 < n; j += 4) {
+      s0 += a[aOff + j] * b[bOff + j];
+      s1 += a[aOff + j + 1] * b[bOff + j + 1];
+      s2 += a[aOff + j + 2] * b[bOff + j + 2];
+      s3 += a[aOff + j + 3] * b[bOff + j + 3];
+    }
+    for (; j < n; j++) {
+      s0 += a[aOff + j] * b[bOff + j];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  /**
    * The pure-Java kernel of the one form the library uses, {@code transA = 'T'}, {@code transB =
    * 'N'}: {@code c[i + j*ldc] = alpha * (row i of a) . (row j of b) + beta * c[..]}, each dot
    * product accumulated in float with four partial sums.
@@ -131,22 +161,7 @@ public final class Blas {
     for (int j = 0; j < n; j++) {
       int bo = bOffset + j * ldb;
       for (int i = 0; i < m; i++) {
-        int ao = aOffset + i * lda;
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int l = 0;
-        for (; l + 3 < k; l += 4) {
-          s0 += a[ao + l] * b[bo + l];
-          s1 += a[ao + l + 1] * b[bo + l + 1];
-          s2 += a[ao + l + 2] * b[bo + l + 2];
-          s3 += a[ao + l + 3] * b[bo + l + 3];
-        }
-        for (; l < k; l++) {
-          s0 += a[ao + l] * b[bo + l];
-        }
-        float dot = (s0 + s1) + (s2 + s3);
+        float dot = dot(a, aOffset + i * lda, b, bo, k);
         int ci = cOffset + i + j * ldc;
         c[ci] = beta == 0f ? alpha * dot : alpha * dot + beta * c[ci];
       }

@@ -274,23 +274,7 @@ public final class JblasCompute implements Compute {
 
     /** Dot product of rows i and c with four accumulators (lets the JIT pipeline the loop). */
     private float dot(int i, int c) {
-      int a = i * dim;
-      int b = c * dim;
-      float s0 = 0;
-      float s1 = 0;
-      float s2 = 0;
-      float s3 = 0;
-      int j = 0;
-      for (; j + 3 < dim; j += 4) {
-        s0 += points[a + j] * points[b + j];
-        s1 += points[a + j + 1] * points[b + j + 1];
-        s2 += points[a + j + 2] * points[b + j + 2];
-        s3 += points[a + j + 3] * points[b + j + 3];
-      }
-      for (; j < dim; j++) {
-        s0 += points[a + j] * points[b + j];
-      }
-      return (s0 + s1) + (s2 + s3);
+      return Blas.dot(points, i * dim, points, c * dim, dim);
     }
 
     private float distance(int centre, int i) {
