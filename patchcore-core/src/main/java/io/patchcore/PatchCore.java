@@ -1,11 +1,9 @@
 package io.patchcore;
 
-import io.patchcore.internal.WorkerPools;
 import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.feature.FeatureMaps;
-import io.patchcore.internal.Parallel;
+import io.patchcore.internal.WorkerPools;
 import io.patchcore.internal.feature.Embedder;
-import io.patchcore.internal.feature.FloatBuffer;
 import io.patchcore.internal.feature.Gaussian;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
@@ -13,20 +11,11 @@ import io.patchcore.sampling.Sampler;
 import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * An immutable PatchCore configuration. {@link #fit} extracts features of normal (in-distribution)

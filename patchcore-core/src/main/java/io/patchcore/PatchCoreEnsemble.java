@@ -1,9 +1,8 @@
 package io.patchcore;
 
-import io.patchcore.internal.Draws;
 import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.Draws;
 import io.patchcore.internal.image.Images;
-import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;

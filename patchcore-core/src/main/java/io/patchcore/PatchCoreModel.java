@@ -1,12 +1,11 @@
 package io.patchcore;
 
-import io.patchcore.internal.knn.SearchSteps;
 import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.feature.FeatureMaps;
 import io.patchcore.internal.feature.Bilinear;
 import io.patchcore.internal.feature.Embedder;
 import io.patchcore.internal.feature.Gaussian;
-import io.patchcore.internal.knn.JblasCompute;
+import io.patchcore.internal.knn.SearchSteps;
 import io.patchcore.knn.Compute;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

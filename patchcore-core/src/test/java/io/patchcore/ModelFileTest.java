@@ -1,15 +1,15 @@
 package io.patchcore;
 
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMap;
-import io.patchcore.feature.FeatureMaps;
-import io.patchcore.sampling.Sampler;
-import io.patchcore.sampling.Samplers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.sampling.Sampler;
+import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;

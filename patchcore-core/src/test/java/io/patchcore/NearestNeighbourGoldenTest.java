@@ -1,13 +1,13 @@
 package io.patchcore;
 
+import static io.patchcore.testing.Close.assertClose;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.patchcore.feature.FeatureMap;
 import io.patchcore.feature.FeatureMaps;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Samplers;
-import static io.patchcore.testing.Close.assertClose;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.patchcore.testing.Npy;
 import java.util.ArrayList;
 import java.util.List;

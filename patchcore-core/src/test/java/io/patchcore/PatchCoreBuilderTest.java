@@ -1,13 +1,13 @@
 package io.patchcore;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.feature.FeatureMap;
 import io.patchcore.feature.FeatureMaps;
 import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Samplers;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.awt.image.BufferedImage;
 import java.util.List;
 import java.util.concurrent.Executor;

@@ -1,13 +1,13 @@
 package io.patchcore;
 
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMap;
-import io.patchcore.feature.FeatureMaps;
-import io.patchcore.sampling.Samplers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.sampling.Samplers;
 import io.patchcore.testing.Close;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;

@@ -1,13 +1,13 @@
 package io.patchcore;
 
-import io.patchcore.feature.FeatureMap;
-import io.patchcore.feature.FeatureMaps;
-import io.patchcore.internal.image.Images;
-import io.patchcore.sampling.Samplers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.internal.image.Images;
+import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;

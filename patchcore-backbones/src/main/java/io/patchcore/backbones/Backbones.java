@@ -1,10 +1,9 @@
 package io.patchcore.backbones;
 
-import io.patchcore.internal.torch.TorchRuntime;
-import io.patchcore.torch.TorchCompute;
 import io.patchcore.PatchCoreModel;
-import io.patchcore.internal.image.Images;
 import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.image.Images;
+import io.patchcore.internal.torch.TorchRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

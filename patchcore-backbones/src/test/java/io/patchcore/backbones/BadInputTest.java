@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.internal.image.Images;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.image.Images;
 import io.patchcore.sampling.Samplers;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

@@ -4,10 +4,10 @@ import static io.patchcore.testing.Close.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
 import io.patchcore.sampling.Samplers;
 import io.patchcore.testing.Npy;
 import java.awt.image.BufferedImage;

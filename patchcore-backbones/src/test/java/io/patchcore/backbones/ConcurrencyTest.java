@@ -1,16 +1,16 @@
 package io.patchcore.backbones;
 
-import io.patchcore.torch.TorchCompute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.knn.Compute;
-import io.patchcore.knn.Computes;
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Samplers;
+import io.patchcore.torch.TorchCompute;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,14 +1,14 @@
 package io.patchcore.backbones;
 
-import io.patchcore.torch.TorchCompute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.sampling.Samplers;
+import io.patchcore.torch.TorchCompute;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

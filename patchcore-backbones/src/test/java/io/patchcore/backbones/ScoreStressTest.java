@@ -1,17 +1,17 @@
 package io.patchcore.backbones;
 
-import io.patchcore.torch.TorchCompute;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.knn.Compute;
-import io.patchcore.knn.Computes;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Samplers;
 import io.patchcore.testing.Busy;
+import io.patchcore.torch.TorchCompute;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;

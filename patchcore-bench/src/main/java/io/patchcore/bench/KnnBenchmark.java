@@ -1,9 +1,9 @@
 package io.patchcore.bench;
 
 import io.patchcore.PatchCore;
-import io.patchcore.torch.TorchCompute;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
+import io.patchcore.torch.TorchCompute;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

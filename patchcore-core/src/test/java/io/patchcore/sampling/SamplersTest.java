@@ -1,15 +1,12 @@
 package io.patchcore.sampling;
 
-import io.patchcore.ProgressListener;
-import io.patchcore.internal.knn.SearchSteps;
-import io.patchcore.internal.feature.Gaussian;
-import io.patchcore.internal.knn.JblasCompute;
-import io.patchcore.knn.Computes;
-import io.patchcore.sampling.Sampler;
-import io.patchcore.sampling.Samplers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.patchcore.ProgressListener;
+import io.patchcore.internal.feature.Gaussian;
+import io.patchcore.internal.knn.SearchSteps;
+import io.patchcore.knn.Computes;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;

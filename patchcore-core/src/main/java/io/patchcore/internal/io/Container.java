@@ -1,7 +1,5 @@
 package io.patchcore.internal.io;
 
-import io.patchcore.PatchCore;
-import io.patchcore.PatchCoreEnsemble;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -11,6 +9,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.google.common.base.CharMatcher;
 import com.google.common.collect.ImmutableMap;
+import io.patchcore.PatchCore;
+import io.patchcore.PatchCoreEnsemble;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

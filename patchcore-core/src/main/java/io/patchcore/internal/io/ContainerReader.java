@@ -1,6 +1,5 @@
 package io.patchcore.internal.io;
 
-import io.patchcore.PatchCore;
 import static com.google.common.base.Preconditions.checkState;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -9,6 +8,7 @@ import com.google.common.io.BaseEncoding;
 import com.google.common.io.ByteStreams;
 import com.google.common.io.CountingInputStream;
 import io.patchcore.ModelFormatException;
+import io.patchcore.PatchCore;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;

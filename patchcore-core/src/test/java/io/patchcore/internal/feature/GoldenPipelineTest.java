@@ -1,21 +1,16 @@
 package io.patchcore.internal.feature;
 
-import io.patchcore.feature.FeatureMap;
-import io.patchcore.feature.FeatureMaps;
-import io.patchcore.internal.feature.AdaptivePool;
-import io.patchcore.internal.feature.Bilinear;
-import io.patchcore.internal.feature.Embedder;
-import io.patchcore.internal.feature.Gaussian;
-import io.patchcore.internal.feature.Patches;
 import static io.patchcore.testing.Close.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.patchcore.feature.FeatureMap;
+import io.patchcore.feature.FeatureMaps;
 import io.patchcore.testing.Npy;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** Every stage of the feature pipeline against ../shared/golden (copied to test resources). */
 class GoldenPipelineTest {

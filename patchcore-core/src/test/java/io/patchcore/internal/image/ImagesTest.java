@@ -1,6 +1,5 @@
 package io.patchcore.internal.image;
 
-import io.patchcore.internal.image.Images;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,10 +1,10 @@
 package io.patchcore.internal.io;
 
-import io.patchcore.PatchCore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.patchcore.ModelFormatException;
+import io.patchcore.PatchCore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.patchcore.testing.RandomData;
 import java.util.Random;
 import org.jblas.NativeBlas;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 /** The pure-Java fallback of {@link Blas} against jblas's native sgemm. */
 class BlasTest {

@@ -1,13 +1,12 @@
 package io.patchcore.internal.knn;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.patchcore.ProgressListener;
-import io.patchcore.internal.knn.Blas;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Sampler;
 import io.patchcore.sampling.Samplers;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.patchcore.testing.Busy;
 import io.patchcore.testing.RandomData;
 import java.util.ArrayList;

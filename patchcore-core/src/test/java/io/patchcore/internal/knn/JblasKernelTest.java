@@ -1,12 +1,10 @@
 package io.patchcore.internal.knn;
 
-import io.patchcore.internal.knn.SearchSteps;
-import io.patchcore.internal.knn.JblasCompute;
-import io.patchcore.knn.Compute;
-import io.patchcore.knn.Computes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.patchcore.knn.Compute;
+import io.patchcore.knn.Computes;
 import io.patchcore.testing.RandomData;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;

@@ -1,6 +1,5 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.backbones.BackboneSpec;
 import io.patchcore.backbones.PreprocessingSpec;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.PatchCore;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import picocli.CommandLine;

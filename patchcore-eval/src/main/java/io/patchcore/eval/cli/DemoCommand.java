@@ -1,9 +1,7 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
-import io.patchcore.sampling.Samplers;
 import io.patchcore.backbones.Backbones;
 import io.patchcore.eval.data.Dataset;
 import io.patchcore.eval.data.Datasets;
@@ -11,6 +9,8 @@ import io.patchcore.eval.data.DemoData;
 import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.report.EvaluationReport;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.sampling.Samplers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.patchcore.eval.cli;
 
 import io.patchcore.PatchCore;
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.eval.data.Dataset;
 import io.patchcore.eval.report.DatasetResult;
 import io.patchcore.eval.report.EvaluationReport;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;

@@ -1,11 +1,11 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.metrics.ConformalThreshold;
 import io.patchcore.eval.report.ReportFiles;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;

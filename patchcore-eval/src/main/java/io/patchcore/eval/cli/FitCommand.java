@@ -1,10 +1,10 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.eval.data.Dataset;
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.eval.data.Dataset;
 import io.patchcore.eval.data.Sample;
+import io.patchcore.feature.FeatureExtractor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

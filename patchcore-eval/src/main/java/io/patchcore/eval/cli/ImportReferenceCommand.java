@@ -1,12 +1,10 @@
 package io.patchcore.eval.cli;
 
 import io.patchcore.PatchCore;
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ReferenceImport;
-import io.patchcore.backbones.Backbones;
+import io.patchcore.feature.FeatureExtractor;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

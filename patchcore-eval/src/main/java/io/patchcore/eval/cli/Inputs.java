@@ -1,8 +1,6 @@
 package io.patchcore.eval.cli;
 
 import io.patchcore.AnomalyResult;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.internal.image.Images;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ProgressListener;
 import io.patchcore.backbones.Backbones;
@@ -10,6 +8,8 @@ import io.patchcore.eval.data.Dataset;
 import io.patchcore.eval.data.Datasets;
 import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.internal.image.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;

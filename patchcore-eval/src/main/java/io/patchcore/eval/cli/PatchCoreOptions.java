@@ -1,9 +1,9 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.ImageScoring;
 import io.patchcore.PatchCore;
 import io.patchcore.ProgressListener;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.sampling.Sampler;
 import io.patchcore.sampling.SamplerSpec;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
+import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
 import java.io.IOException;

@@ -1,10 +1,10 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.report.ReportFiles;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

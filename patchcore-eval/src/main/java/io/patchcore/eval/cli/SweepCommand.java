@@ -1,10 +1,5 @@
 package io.patchcore.eval.cli;
 
-import io.patchcore.AnomalyResult;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMaps;
-import io.patchcore.feature.FeatureExtractor;
-import io.patchcore.feature.FeatureMaps;
 import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.eval.data.Dataset;
@@ -14,6 +9,8 @@ import io.patchcore.eval.report.DatasetResult;
 import io.patchcore.eval.report.EvaluationReport;
 import io.patchcore.eval.report.EvaluationResults;
 import io.patchcore.eval.report.ScoredSample;
+import io.patchcore.feature.FeatureExtractor;
+import io.patchcore.feature.FeatureMaps;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.patchcore.eval.data;
 
-import io.patchcore.internal.image.Images;
 import com.google.common.base.Joiner;
+import io.patchcore.internal.image.Images;
 import java.io.IOException;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;

@@ -1,7 +1,7 @@
 package io.patchcore.eval.data;
 
-import io.patchcore.internal.image.Images;
 import io.patchcore.eval.report.AtomicFiles;
+import io.patchcore.internal.image.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,9 +1,9 @@
 package io.patchcore.eval.report;
 
-import io.patchcore.PatchCore;
-import io.patchcore.backbones.Backbones;
 import static com.google.common.base.Preconditions.checkArgument;
 
+import io.patchcore.PatchCore;
+import io.patchcore.backbones.Backbones;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,15 +1,15 @@
 package io.patchcore.eval.report;
 
-import io.patchcore.backbones.Backbones;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableListMultimap;
 import com.google.common.collect.Multimaps;
 import com.google.common.primitives.Ints;
 import io.patchcore.AnomalyMap;
-import io.patchcore.internal.image.Images;
+import io.patchcore.backbones.Backbones;
 import io.patchcore.eval.metrics.PixelMetrics;
 import io.patchcore.eval.metrics.RankingMetrics;
+import io.patchcore.internal.image.Images;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;

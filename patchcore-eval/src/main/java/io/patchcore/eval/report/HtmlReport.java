@@ -1,9 +1,9 @@
 package io.patchcore.eval.report;
 
-import io.patchcore.eval.data.Dataset;
-import io.patchcore.internal.image.Images;
 import com.google.common.escape.Escaper;
 import com.google.common.html.HtmlEscapers;
+import io.patchcore.eval.data.Dataset;
+import io.patchcore.internal.image.Images;
 import java.util.ArrayList;
 import java.util.List;
 
