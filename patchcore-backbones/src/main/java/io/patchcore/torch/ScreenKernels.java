@@ -62,14 +62,10 @@ final class ScreenKernels {
       "    torch.copy_(torch.slice(dst, 0, start, start + torch.size(src, 0)), src)",
       "  def mm(self: __torch__.KnnScreen, a: Tensor, b: Tensor) -> Tensor:",
       "    return torch.mm(a, torch.t(b))",
-      // z = a b^T in b's dtype (a converted exactly) and the minimum of each group of g
+      // z = a[start:end] b^T in b's dtype (a converted exactly) and the minimum of each group of g
       // consecutive columns
-      "  def screen(self: __torch__.KnnScreen, a: Tensor, b: Tensor, g: int) -> Tuple[Tensor, Tensor]:",
-      "    z = torch.mm(torch.to(a, b.dtype), torch.t(b))",
-      "    return (z, torch.amin(torch.view(z, [torch.size(z, 0), -1, g]), [2]))",
-      // the same with a bfloat16 b widened to float32 first (exact) and a float32 product
-      "  def screen32(self: __torch__.KnnScreen, a: Tensor, b: Tensor, g: int) -> Tuple[Tensor, Tensor]:",
-      "    z = torch.mm(a, torch.t(torch.to(b, 6)))",
+      "  def screen(self: __torch__.KnnScreen, a: Tensor, start: int, end: int, b: Tensor, g: int) -> Tuple[Tensor, Tensor]:",
+      "    z = torch.mm(torch.to(torch.slice(a, 0, start, end), b.dtype), torch.t(b))",
       "    return (z, torch.amin(torch.view(z, [torch.size(z, 0), -1, g]), [2]))",
       // the (row, group) pairs whose group minimum is <= t (one threshold per row), n x 2, and the
       // z of those groups, n x g, as float32
@@ -184,13 +180,12 @@ final class ScreenKernels {
   }
 
   /**
-   * {@code z = a b^T} and the minima of the groups of {@code g} consecutive columns of {@code z}
-   * (a multiple of {@code g} wide), both in the product's dtype. {@code float32} widens a bfloat16
-   * {@code b} and multiplies in float32; otherwise {@code a} is converted to {@code b}'s dtype
-   * (exact for the values the index uploads).
+   * {@code z = a[start:end] b^T} in {@code b}'s dtype (the rows of {@code a} converted to it, exact
+   * for the values the index uploads) and the minima of the groups of {@code g} consecutive columns
+   * of {@code z} ({@code b} has a multiple of {@code g} rows).
    */
-  static NDArray[] screen(NDManager manager, NDArray a, NDArray b, long g, boolean float32) {
-    try (IValue out = run(float32 ? "screen32" : "screen", of(a), of(b), IValue.from(g))) {
+  static NDArray[] screen(NDManager manager, NDArray a, long start, long end, NDArray b, long g) {
+    try (IValue out = run("screen", of(a), IValue.from(start), IValue.from(end), of(b), IValue.from(g))) {
       return tensors(manager, out);
     }
   }

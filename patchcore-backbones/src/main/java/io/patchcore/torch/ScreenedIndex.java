@@ -391,14 +391,12 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       if (closed) {
         throw new IllegalStateException("neighbour index (" + name + ", " + rows + "x" + dim + ") is closed");
       }
-      ByteBuffer scratch = scratchPool.poll();
-      if (scratch == null) {
-        scratch = ByteBuffer.allocateDirect(queryBlock * (cols + 1) * Float.BYTES).order(ByteOrder.nativeOrder());
-      }
+      int batch = batch(k);
+      ByteBuffer scratch = scratch(batch);
       try {
-        Block block = new Block(k, false);
-        for (int from = 0; from < count; from += queryBlock) {
-          block.search(scratch, queries, from, Math.min(count, from + queryBlock), distances, indices);
+        Block block = new Block(k, batch, false);
+        for (int from = 0; from < count; from += batch) {
+          block.search(scratch, queries, from, Math.min(count, from + batch), distances, indices);
         }
       } finally {
         scratchPool.add(scratch);
@@ -408,42 +406,77 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     }
   }
 
-  /** The host state of one query block (reused across blocks of a search). */
+  /**
+   * Queries screened together: one block, or with float32 screening on the CPU up to eight
+   * blocks, so that each bfloat16 chunk is widened to float32 once for all of them (the host state
+   * of a batch stays within about 2^21 k-best entries).
+   */
+  private int batch(int k) {
+    if (screening != Screening.FLOAT32 || !onCpu) {
+      return queryBlock;
+    }
+    return queryBlock * (int) Math.max(1, Math.min(8, (1L << 21) / ((long) queryBlock * k)));
+  }
+
+  /** A pooled upload buffer for a batch ({@code batch x cols} query values, then one block's thresholds). */
+  private ByteBuffer scratch(int batch) {
+    int floats = batch * cols + queryBlock;
+    ByteBuffer b = scratchPool.poll();
+    return b != null && b.capacity() >= floats * Float.BYTES ? b
+        : ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder());
+  }
+
+  /** The host state of one batch of queries (reused across the batches of a search). */
   private final class Block {
     final int k;
+    final int size;
     final int cap;
     /** Per screened query: scaled squared norm, bounds on ||a||, ||ea||, ||a~||, query index. */
-    final double[] na = new double[queryBlock];
-    final double[] sa = new double[queryBlock];
-    final double[] ea = new double[queryBlock];
-    final double[] sat = new double[queryBlock];
-    final int[] query = new int[queryBlock];
+    final double[] na;
+    final double[] sa;
+    final double[] ea;
+    final double[] sat;
+    final int[] query;
     /** The k smallest upper bounds so far (ascending) and how many. */
     final double[] best;
-    final int[] filled = new int[queryBlock];
+    final int[] filled;
     final double[] merged;
     /** Bound E of the current chunk, and the k-th smallest upper bound known before its gather. */
-    final double[] e = new double[queryBlock];
-    final double[] before = new double[queryBlock];
+    final double[] e;
+    final double[] before;
     /** The gathered z~ of one query. */
     float[] gathered = new float[1024];
     /** The smallest group minima of one query, and how many. */
     final float[] small;
     int smallCount;
-    final float[] thresholds = new float[queryBlock];
-    final int[][] candRow = new int[queryBlock][];
-    final double[][] candLower = new double[queryBlock][];
-    final int[] candCount = new int[queryBlock];
-    final boolean[] overflow = new boolean[queryBlock];
+    final float[] thresholds;
+    final int[][] candRow;
+    final double[][] candLower;
+    final int[] candCount;
+    final boolean[] overflow;
     /** Test mode: every row comes back and only the largest share of the bound used is kept. */
     final boolean probe;
     double maxBoundUse;
 
-    Block(int k, boolean probe) {
+    Block(int k, int size, boolean probe) {
       this.k = k;
+      this.size = size;
       this.probe = probe;
       this.cap = Math.max(CANDIDATE_CAP, 4 * k);
-      this.best = new double[queryBlock * k];
+      this.na = new double[size];
+      this.sa = new double[size];
+      this.ea = new double[size];
+      this.sat = new double[size];
+      this.e = new double[size];
+      this.before = new double[size];
+      this.query = new int[size];
+      this.filled = new int[size];
+      this.thresholds = new float[size];
+      this.candRow = new int[size][];
+      this.candLower = new double[size][];
+      this.candCount = new int[size];
+      this.overflow = new boolean[size];
+      this.best = new double[size * k];
       this.merged = new double[k];
       this.small = new float[k];
     }
@@ -468,7 +501,13 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
         ByteBuffer aBytes = scratch.slice(0, ns * cols * Float.BYTES).order(ByteOrder.nativeOrder());
         try (NDArray aDev = scope.create(aBytes, new Shape(ns, cols), DataType.FLOAT32)) {
           for (int c = 0; c < chunks.length; c++) {
-            screenChunk(scope, scratch, aDev, c, ns);
+            // float32 screening: the chunk widened (exactly) once for the batch
+            try (NDArray b = screening == Screening.FLOAT32
+                ? ScreenKernels.cast(scope, chunks[c], ScreenKernels.FLOAT32) : null) {
+              for (int lo = 0; lo < ns; lo += queryBlock) {
+                screenChunk(scope, scratch, aDev, b != null ? b : chunks[c], c, lo, Math.min(ns, lo + queryBlock));
+              }
+            }
           }
         }
       }
@@ -528,45 +567,47 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
      * on a GPU); the rows of those groups with {@code lower <= U} become candidates and their upper
      * bounds update the running k best.
      */
-    void screenChunk(NDManager scope, ByteBuffer scratch, NDArray aDev, int c, int ns) {
+    void screenChunk(NDManager scope, ByteBuffer scratch, NDArray aDev, NDArray b, int c, int lo, int hi) {
       int m = chunkStart[c + 1] - chunkStart[c];
       int groups = padded(m) / GROUP;
       int kg = Math.min(k, groups);
-      NDArray[] screened = ScreenKernels.screen(scope, aDev, chunks[c], GROUP, screening == Screening.FLOAT32);
+      boolean bf16 = screening == Screening.BF16;
+      NDArray[] screened = ScreenKernels.screen(scope, aDev, lo, hi, b, GROUP);
       try (NDArray z = screened[0]; NDArray minima = screened[1]) {
-        Reader gm = new Reader(minima.toByteBuffer(true), screening == Screening.BF16);
-        for (int s = 0; s < ns; s++) {
+        Reader gm = new Reader(minima.toByteBuffer(true), bf16);
+        for (int s = lo; s < hi; s++) {
           e[s] = bound(s, c);
-          before[s] = probe ? Double.POSITIVE_INFINITY : kthMerged(s, smallest(gm, s * groups, groups, kg), kg);
+          before[s] = probe ? Double.POSITIVE_INFINITY
+              : kthMerged(s, smallest(gm, (s - lo) * groups, groups, kg), kg);
           thresholds[s] = threshold(s, before[s]);
         }
         if (onCpu) {
-          Reader zr = new Reader(z.toByteBuffer(true), screening == Screening.BF16);
+          Reader zr = new Reader(z.toByteBuffer(true), bf16);
           int width = groups * GROUP;
-          for (int s = 0; s < ns; s++) {
+          for (int s = lo; s < hi; s++) {
             int n = 0;
-            for (int g = 0; g < groups; g++) {
-              if (gm.get(s * groups + g) <= thresholds[s]) {
-                n = take(s, c, m, g, zr, s * width + g * GROUP, n);
+            for (int g = 0, row = (s - lo) * groups; g < groups; g++) {
+              if (gm.get(row + g) <= thresholds[s]) {
+                n = take(s, c, m, g, zr, (s - lo) * width + g * GROUP, n);
               }
             }
             mergeGathered(s, n);
           }
         } else {
-          gatherOnDevice(scope, scratch, z, minima, c, m, ns);
+          gatherOnDevice(scope, scratch, z, minima, c, m, lo, hi);
         }
       }
     }
 
     /** The GPU path: the device returns the (query, group) pairs and z~ of the groups that pass. */
     private void gatherOnDevice(NDManager scope, ByteBuffer scratch, NDArray z, NDArray minima, int c, int m,
-        int ns) {
-      ByteBuffer tBytes = scratch.slice(queryBlock * cols * Float.BYTES, ns * Float.BYTES)
+        int lo, int hi) {
+      ByteBuffer tBytes = scratch.slice(size * cols * Float.BYTES, (hi - lo) * Float.BYTES)
           .order(ByteOrder.nativeOrder());
-      tBytes.asFloatBuffer().put(thresholds, 0, ns);
+      tBytes.asFloatBuffer().put(thresholds, lo, hi - lo);
       long[] at;
       Reader values;
-      try (NDArray t = scope.create(tBytes, new Shape(ns, 1), DataType.FLOAT32)) {
+      try (NDArray t = scope.create(tBytes, new Shape(hi - lo, 1), DataType.FLOAT32)) {
         NDArray[] selected = ScreenKernels.gather(scope, z, minima, t, GROUP);
         try (NDArray ix = selected[0]; NDArray v = selected[1]) {
           at = ix.toLongArray();
@@ -575,9 +616,9 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       }
       int pairs = at.length / 2;
       for (int p = 0; p < pairs; ) {
-        int s = (int) at[2 * p];
+        int s = lo + (int) at[2 * p];
         int n = 0;
-        for (; p < pairs && at[2 * p] == s; p++) { // the pairs are in row-major order
+        for (; p < pairs && lo + at[2 * p] == s; p++) { // the pairs are in row-major order
           n = take(s, c, m, (int) at[2 * p + 1], values, p * GROUP, n);
         }
         mergeGathered(s, n);
@@ -806,14 +847,14 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
   double maxBoundUse(float[] queries, int count) {
     lock.readLock().lock();
     try {
-      ByteBuffer scratch = ByteBuffer.allocateDirect(queryBlock * (cols + 1) * Float.BYTES)
-          .order(ByteOrder.nativeOrder());
-      Block block = new Block(1, true);
+      int batch = batch(1);
+      ByteBuffer scratch = scratch(batch);
+      Block block = new Block(1, batch, true);
       block.probeQueries = queries;
       float[] d = new float[count];
       int[] ix = new int[count];
-      for (int from = 0; from < count; from += queryBlock) {
-        block.search(scratch, queries, from, Math.min(count, from + queryBlock), d, ix);
+      for (int from = 0; from < count; from += batch) {
+        block.search(scratch, queries, from, Math.min(count, from + batch), d, ix);
       }
       return block.maxBoundUse;
     } finally {
