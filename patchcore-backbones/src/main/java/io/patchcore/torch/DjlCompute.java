@@ -1,6 +1,5 @@
 package io.patchcore.torch;
 
-import io.patchcore.internal.knn.SearchSteps;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -11,60 +10,68 @@ import ai.djl.ndarray.types.Shape;
 import io.patchcore.knn.Compute;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * {@link Compute} on DJL's PyTorch engine, on the CPU (libtorch) or a GPU. Obtained through
  * {@link TorchCompute}.
  *
- * <p>The matrix (memory bank or coreset points) lives on the device in row chunks, each stored
- * pre-multiplied by -2 (an exact scaling), in the index's own {@link NDManager}; squared row norms
- * are computed on the host in double precision, exactly as the jblas back end does, and uploaded
- * once. Every call works in a sub-manager closed before it returns, so no tensor outlives a call.
+ * <p>k-NN ({@link ScreenedIndex}): the bank lives on the device in bfloat16 only, centred and
+ * scaled; per block of queries and bank chunk one reduced-precision product screens every row
+ * with a rigorous error bound, only the rows whose lower bound does not exceed the k-th smallest
+ * upper bound come back to the host, and those are re-measured exactly in double, so the result
+ * equals an exact double-precision search (ties to the lower index). The product runs in bfloat16
+ * where a one-off calibration finds that faster on the CPU, otherwise in float32 (always on a GPU).
  *
- * <p>k-NN: per block of queries and per bank chunk, one GEMM gives the float32 expansion
- * {@code ||q||^2 - 2 q.m + ||m||^2}; {@code topK} keeps the {@code k + REFINE_EXTRA} smallest per
- * query, the host merges the chunks' candidates by (value, index) and re-measures the survivors
- * exactly in double, like the jblas kernel, so both back ends return the same neighbours up to
- * exact ties. Coreset: the distances to the centre, the running minimum and its argmax are
- * computed on the device; the host uploads and downloads only the running vector (the contract
- * updates the caller's array) and reads one index per chunk.
+ * <p>Coreset: the points live on the device in row chunks, each stored pre-multiplied by -2 (an
+ * exact scaling), in the kernel's own {@link NDManager}; squared row norms are computed on the
+ * host in double precision, exactly as the jblas back end does, and uploaded once. The distances
+ * to the centre, the running minimum and its argmax are computed on the device; the host uploads
+ * and downloads only the running vector (the contract updates the caller's array) and reads one
+ * index per chunk. Every call works in a sub-manager closed before it returns, so no tensor
+ * outlives a call.
  *
  * <p>The executor argument is not used: libtorch parallelises each operation itself.
  */
 final class DjlCompute implements Compute {
-  /** Extra candidates re-measured exactly, as in the jblas kernel. */
-  static final int REFINE_EXTRA = 8;
   /** Largest device chunk of the stored matrix, in floats (also bounds one upload). */
   static final long MAX_CHUNK_FLOATS = 1 << 24;
 
   private final Device device;
   private final String name;
-  /** Queries per GEMM block. */
+  /** Queries per product block. */
   private final int queryBlock;
   /** Bound on the floats of one block's distance matrix ({@code queryBlock x chunk rows}). */
   private final long scratchFloats;
   /** Bound on the floats of one stored chunk. */
   private final long chunkFloats;
 
+  /** The k-NN screening precision, or null to choose it at the first index. */
+  private volatile Screening screening;
+
   DjlCompute(Device device) {
-    this(device, device.isGpu() ? 1024 : 128, device.isGpu() ? 1L << 26 : 1L << 21, MAX_CHUNK_FLOATS);
+    this(device, device.isGpu() ? 1024 : 128, device.isGpu() ? 1L << 26 : 1L << 21, MAX_CHUNK_FLOATS, null);
   }
 
   /** With explicit block sizes (tests use small ones to exercise several chunks). */
   DjlCompute(Device device, int queryBlock, long scratchFloats, long chunkFloats) {
+    this(device, queryBlock, scratchFloats, chunkFloats, null);
+  }
+
+  /**
+   * With explicit block sizes and k-NN screening precision ({@code null}: bfloat16 on a CPU where a
+   * calibration finds it faster, float32 elsewhere; tests force each).
+   */
+  DjlCompute(Device device, int queryBlock, long scratchFloats, long chunkFloats, Screening screening) {
     this.device = Objects.requireNonNull(device, "device");
     this.name = device.isGpu() ? "torch-gpu" + device.getDeviceId() : "torch-cpu";
     this.queryBlock = queryBlock;
     this.scratchFloats = scratchFloats;
     this.chunkFloats = chunkFloats;
+    this.screening = screening;
   }
 
   @Override
@@ -80,7 +87,21 @@ final class DjlCompute implements Compute {
   @Override
   public NeighbourIndex neighbourIndex(float[] bank, int rows, int dim) {
     checkShape("bank", bank, rows, dim);
-    return new Index(bank, rows, dim);
+    return new ScreenedIndex(device, name, screening(), bank, rows, dim, queryBlock, scratchFloats, chunkFloats);
+  }
+
+  /**
+   * The k-NN screening precision: float32 on a GPU (libtorch lets cuBLAS reduce bfloat16 products
+   * in reduced precision, which would void the error bound), on the CPU bfloat16 when a one-off
+   * calibration finds it faster ({@link ScreenKernels#cpuScreening()}).
+   */
+  Screening screening() {
+    Screening s = screening;
+    if (s == null) {
+      s = device.isGpu() ? Screening.FLOAT32 : ScreenKernels.cpuScreening();
+      screening = s;
+    }
+    return s;
   }
 
   @Override
@@ -175,137 +196,6 @@ final class DjlCompute implements Compute {
   int chunkRows(int rows, int dim, long maxRows) {
     long byStorage = Math.max(1, chunkFloats / dim);
     return (int) Math.min(rows, Math.min(byStorage, Math.max(1, maxRows)));
-  }
-
-  final class Index implements NeighbourIndex {
-    private final float[] bank;
-    private final int rows;
-    private final int dim;
-    private final NDManager manager;
-    private final DeviceMatrix matrix;
-    private final ConcurrentLinkedQueue<ByteBuffer> scratchPool = new ConcurrentLinkedQueue<>();
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private boolean closed; // guarded by lock
-
-    Index(float[] bank, int rows, int dim) {
-      this.bank = bank;
-      this.rows = rows;
-      this.dim = dim;
-      this.manager = NDManager.newBaseManager(device, "PyTorch");
-      try {
-        this.matrix = new DeviceMatrix(manager, bank, rows, dim,
-            chunkRows(rows, dim, Math.max(1, scratchFloats / queryBlock)));
-      } catch (RuntimeException | Error e) {
-        manager.close();
-        throw e;
-      }
-    }
-
-    @Override
-    public int rows() {
-      return rows;
-    }
-
-    @Override
-    public int dimension() {
-      return dim;
-    }
-
-    @Override
-    public void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor) {
-      SearchSteps.checkSearch(rows, dim, queries, count, k, distances, indices);
-      lock.readLock().lock();
-      try {
-        if (closed) {
-          throw new IllegalStateException("neighbour index (" + name + ", " + rows + "x" + dim + ") is closed");
-        }
-        ByteBuffer scratch = scratchPool.poll();
-        if (scratch == null) {
-          scratch = direct((long) queryBlock * (dim + 1));
-        }
-        try {
-          for (int from = 0; from < count; from += queryBlock) {
-            searchBlock(scratch, queries, from, Math.min(count, from + queryBlock), k, distances, indices);
-          }
-        } finally {
-          scratchPool.add(scratch);
-        }
-      } finally {
-        lock.readLock().unlock();
-      }
-    }
-
-    private void searchBlock(ByteBuffer scratch, float[] queries, int from, int to, int k, float[] distances,
-        int[] indices) {
-      int nq = to - from;
-      int keep = Math.min(rows, k + REFINE_EXTRA);
-      float[] candDist = new float[nq * keep];
-      int[] candIdx = new int[nq * keep];
-      int[] candCount = new int[nq];
-      try (NDManager scope = manager.newSubManager()) {
-        NDArray q = upload(scope, scratch, 0, queries, from * dim, nq * dim, new Shape(nq, dim));
-        float[] qNorm = rowNorms(queries, from, to, dim);
-        NDArray qn = upload(scope, scratch, queryBlock * dim, qNorm, 0, nq, new Shape(nq, 1));
-        for (int c = 0; c < matrix.chunks(); c++) {
-          int start = matrix.start(c);
-          try (NDArray d = q.matMul(matrix.transposed.get(c))) { // -2 q.m, nq x m
-            d.addi(qn).addi(matrix.norms.get(c));
-            int m = (int) d.getShape().get(1);
-            int kc = Math.min(keep, m);
-            try (NDList top = d.topK(kc, 1, false, false)) {
-              FloatBuffer v = top.get(0).toByteBuffer(true).asFloatBuffer();
-              LongBuffer ix = top.get(1).toByteBuffer(true).asLongBuffer();
-              for (int i = 0; i < nq; i++) {
-                for (int j = 0; j < kc; j++) {
-                  candCount[i] = insert(candDist, candIdx, i * keep, candCount[i], keep, v.get(i * kc + j),
-                      start + (int) ix.get(i * kc + j));
-                }
-              }
-            }
-          }
-        }
-      }
-      for (int i = 0; i < nq; i++) {
-        SearchSteps.rerankExactly(queries, (from + i) * dim, bank, dim, candIdx, i * keep, keep, k, distances, indices,
-            (from + i) * k);
-      }
-    }
-
-    /** Inserts (d, idx) into the sorted candidate list at {@code base}; returns the new count. */
-    private int insert(float[] dist, int[] idx, int base, int n, int keep, float d, int index) {
-      if (n == keep && !before(d, index, dist[base + n - 1], idx[base + n - 1])) {
-        return n;
-      }
-      int pos = n < keep ? n : keep - 1;
-      while (pos > 0 && before(d, index, dist[base + pos - 1], idx[base + pos - 1])) {
-        dist[base + pos] = dist[base + pos - 1];
-        idx[base + pos] = idx[base + pos - 1];
-        pos--;
-      }
-      dist[base + pos] = d;
-      idx[base + pos] = index;
-      return n < keep ? n + 1 : n;
-    }
-
-    @Override
-    public void close() {
-      lock.writeLock().lock();
-      try {
-        if (!closed) {
-          closed = true;
-          manager.close();
-          scratchPool.clear();
-        }
-      } finally {
-        lock.writeLock().unlock();
-      }
-    }
-  }
-
-  /** Orders (float value, index) pairs; NaN sorts last. */
-  static boolean before(float d, int index, float otherD, int otherIndex) {
-    int c = Float.compare(d, otherD);
-    return c < 0 || (c == 0 && index < otherIndex);
   }
 
   final class Coreset implements CoresetKernel {

@@ -10,16 +10,17 @@ import io.patchcore.knn.Computes;
 
 /**
  * {@link Compute} back ends on DJL's PyTorch engine (libtorch), an alternative to the default
- * {@link Computes#cpu() jblas} one with the same results up to exact ties: k-NN candidates are
- * found with float32 GEMM and {@code topK} on the device, then re-measured exactly in double on the
- * host; the greedy-coreset distance updates run on the device.
+ * {@link Computes#cpu() jblas} one. The k-NN search is exact (it equals a double-precision brute
+ * force, ties to the lower index): a bfloat16 (or float32) product on the device screens the bank
+ * with a rigorous error bound, and the few rows it cannot rule out are re-measured exactly in
+ * double on the host. The greedy-coreset distance updates run on the device.
  *
  * <pre>{@code
  * PatchCore config = PatchCore.builder().backbone(backbone).compute(TorchCompute.gpu(0)).build();
  * }</pre>
  *
- * <p>The memory bank (or the coreset points) is copied to the device when a model is built or a
- * coreset is sampled and released by {@link io.patchcore.PatchCoreModel#close()} (or at the end
+ * <p>The memory bank (in bfloat16, half its float32 size) or the coreset points are copied to the
+ * device when a model is built or a coreset is sampled and released by {@link io.patchcore.PatchCoreModel#close()} (or at the end
  * of sampling). The caller's executor is not used: libtorch parallelises each operation itself.
  * A GPU needs a CUDA build of libtorch on the class path (e.g. {@code pytorch-native-cu*});
  * DJL is put in offline mode with tracking off unless the application set those properties.
