@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link Compute} on DJL's PyTorch engine, on the CPU (libtorch) or a GPU. Obtained through
@@ -37,6 +39,7 @@ import java.util.concurrent.Executor;
  * <p>The executor argument is not used: libtorch parallelises each operation itself.
  */
 final class DjlCompute implements Compute {
+  private static final Logger LOG = LoggerFactory.getLogger(DjlCompute.class);
   /** Largest device chunk of the stored matrix, in floats (also bounds one upload). */
   static final long MAX_CHUNK_FLOATS = 1 << 24;
 
@@ -98,7 +101,12 @@ final class DjlCompute implements Compute {
   Screening screening() {
     Screening s = screening;
     if (s == null) {
-      s = device.isGpu() ? Screening.FLOAT32 : ScreenKernels.cpuScreening();
+      if (device.isGpu()) {
+        s = Screening.FLOAT32;
+        LOG.info("libtorch k-NN search on {} screens in float32 (bfloat16-valued operands, exact in TF32)", name);
+      } else {
+        s = ScreenKernels.cpuScreening();
+      }
       screening = s;
     }
     return s;

@@ -64,7 +64,8 @@ final class ScreenKernels {
       "    return torch.mm(a, torch.t(b))",
       // z = a[start:end] b^T in b's dtype (a converted exactly) and the minimum of each group of g
       // consecutive columns
-      "  def screen(self: __torch__.KnnScreen, a: Tensor, start: int, end: int, b: Tensor, g: int) -> Tuple[Tensor, Tensor]:",
+      "  def screen(self: __torch__.KnnScreen, a: Tensor, start: int, end: int, b: Tensor, g: int)"
+          + " -> Tuple[Tensor, Tensor]:",
       "    z = torch.mm(torch.to(torch.slice(a, 0, start, end), b.dtype), torch.t(b))",
       "    return (z, torch.amin(torch.view(z, [torch.size(z, 0), -1, g]), [2]))",
       // the (row, group) pairs whose group minimum is <= t (one threshold per row), n x 2, and the

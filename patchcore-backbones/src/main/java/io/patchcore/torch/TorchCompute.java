@@ -20,8 +20,9 @@ import io.patchcore.knn.Computes;
  * }</pre>
  *
  * <p>The memory bank (in bfloat16, half its float32 size) or the coreset points are copied to the
- * device when a model is built or a coreset is sampled and released by {@link io.patchcore.PatchCoreModel#close()} (or at the end
- * of sampling). The caller's executor is not used: libtorch parallelises each operation itself.
+ * device when a model is built or a coreset is sampled and released by
+ * {@link io.patchcore.PatchCoreModel#close()} (or at the end of sampling). The caller's executor is
+ * not used: libtorch parallelises each operation itself.
  * A GPU needs a CUDA build of libtorch on the class path (e.g. {@code pytorch-native-cu*});
  * DJL is put in offline mode with tracking off unless the application set those properties.
  */

@@ -337,6 +337,35 @@ class ScreenedIndexTest {
   }
 
   @Test
+  void concurrentSearchesOfOneIndexAgree() throws Exception {
+    Data d = clustered(13);
+    int k = 5;
+    double[] expDist = new double[d.count * k];
+    int[] expIdx = new int[d.count * k];
+    bruteForce(d, k, expDist, expIdx);
+    for (Compute compute : List.of(BF16, FP32_SMALL)) {
+      try (Compute.NeighbourIndex index = compute.neighbourIndex(d.bank, d.rows, d.dim)) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+          List<java.util.concurrent.Future<int[]>> results = new ArrayList<>();
+          for (int t = 0; t < 8; t++) {
+            results.add(pool.submit(() -> {
+              int[] idx = new int[d.count * k];
+              index.search(d.queries, d.count, k, new float[d.count * k], idx, null);
+              return idx;
+            }));
+          }
+          for (java.util.concurrent.Future<int[]> r : results) {
+            assertThat(r.get()).containsExactly(expIdx);
+          }
+        } finally {
+          pool.shutdownNow();
+        }
+      }
+    }
+  }
+
+  @Test
   void bankStoredInBfloat16Only() {
     // the bank's own float32 size vs. what the index holds natively is checked by the RSS test;
     // here: the index does not copy the bank on the Java side and keeps the screening it was given
