@@ -1,10 +1,8 @@
 package io.patchcore.torch;
 
-import io.patchcore.PatchCore;
 import ai.djl.Device;
+import io.patchcore.PatchCore;
 import io.patchcore.internal.torch.TorchRuntime;
-import ai.djl.engine.Engine;
-import ai.djl.engine.EngineException;
 import io.patchcore.knn.Compute;
 import io.patchcore.knn.Computes;
 
