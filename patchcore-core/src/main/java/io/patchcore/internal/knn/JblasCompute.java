@@ -236,8 +236,10 @@ public final class JblasCompute implements Compute {
       this.points = points;
       this.rows = rows;
       this.dim = dim;
-      this.norms = rowNorms(points, rows, dim);
       this.prune = prune;
+      // one pass for both: the float norms of the expansion (as rowNorms computes them) and the
+      // roots of the double norms for the pruning bound
+      this.norms = new float[rows];
       this.roots = new double[rows];
       for (int r = 0; r < rows; r++) {
         double n = 0;
@@ -246,6 +248,7 @@ public final class JblasCompute implements Compute {
           double v = points[off + j];
           n += v * v;
         }
+        norms[r] = (float) n;
         roots[r] = Math.sqrt(n);
       }
       this.kappa = kappa(dim);
