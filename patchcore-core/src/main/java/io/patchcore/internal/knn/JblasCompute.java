@@ -89,33 +89,73 @@ public final class JblasCompute implements Compute {
 
 
   /**
-   * The CPU nearest-neighbour index: squared norms of the bank rows, cached, and the bank split into
-   * chunks of {@link #BANK_CHUNK} rows for the GEMM; query blocks of {@link #QUERY_BLOCK} run in
-   * parallel.
+   * The CPU nearest-neighbour index: the bank (not copied) and its cached squared norms. A search
+   * screens every bank row in float32 by chunked GEMM, keeps the {@code k + }{@link #REFINE_EXTRA}
+   * best per query, re-measures them in double, and proves for each query that no row left out
+   * can be among the true {@code k} nearest (a rigorous bound on the float32 error, see
+   * {@link #screeningError}); a query for which it cannot is searched again exactly, by brute force
+   * in double. Query blocks of {@link #QUERY_BLOCK} run in parallel.
+   *
+   * <p>Memory: the index holds the bank once (the caller's array) plus one row norm per row; each
+   * running query block copies one chunk of {@link #BANK_CHUNK} rows at a time, because jblas's
+   * JNI layer copies every array it is given in full, so a GEMM on one chunk must not receive the
+   * whole bank.
    */
   public static final class Index implements NeighbourIndex {
     private final float[] bank;
     private final int rows;
     private final int dim;
     private final float[] norms;
-    /**
-     * The bank split into separate arrays of BANK_CHUNK rows: jblas's JNI layer copies every
-     * array it is given in full, so a GEMM on one chunk must not receive the whole bank.
-     */
-    private final float[][] chunks;
+    /** The largest row norm (not squared), for the error bound. */
+    private final double maxNorm;
+    private final java.util.concurrent.atomic.AtomicLong exhaustive = new java.util.concurrent.atomic.AtomicLong();
 
     Index(float[] bank, int rows, int dim) {
       this.bank = bank;
       this.rows = rows;
       this.dim = dim;
       this.norms = rowNorms(bank, rows, dim);
-      int n = (rows + BANK_CHUNK - 1) / BANK_CHUNK;
-      this.chunks = new float[n][];
-      for (int c = 0; c < n; c++) {
-        int start = c * BANK_CHUNK;
-        int end = Math.min(rows, start + BANK_CHUNK);
-        chunks[c] = java.util.Arrays.copyOfRange(bank, start * dim, end * dim);
+      double max = 0;
+      for (int r = 0; r < rows; r++) {
+        max = Math.max(max, squaredNorm(bank, r * dim, dim));
       }
+      max = Math.sqrt(max);
+      this.maxNorm = max;
+    }
+
+    private static double squaredNorm(float[] a, int off, int dim) {
+      double s = 0;
+      for (int j = 0; j < dim; j++) {
+        double v = a[off + j];
+        s += v * v;
+      }
+      return s;
+    }
+
+    /**
+     * How many queries this index had to search exhaustively because the float32 screening could not
+     * prove its candidates complete (for tests and diagnostics).
+     *
+     * @return the count since the index was built
+     */
+    public long exhaustiveQueries() {
+      return exhaustive.get();
+    }
+
+    /**
+     * A rigorous bound on {@code |computed - exact|} for every screened squared distance of a query
+     * of norm {@code queryNorm}, with {@code s = ||q|| + max ||b||} and {@code u = 2^-24}: the GEMM's
+     * dot product, summed in float32 in any order (with or without FMA), is within
+     * {@code gamma_dim ||q|| ||b|| <= gamma_dim s^2 / 4} of the exact one ({@code gamma_n = n u /
+     * (1 - n u)}), and twice that enters the distance; the two cached norms (double sums rounded to
+     * float) and the two float additions add at most {@code 4 u s^2 (1 + gamma_dim)}. The bound
+     * used, {@code (gamma_dim + 8 u) s^2}, is about twice that sum.
+     */
+    double screeningError(double queryNorm) {
+      double u = 0x1p-24;
+      double gamma = dim * u / (1 - dim * u);
+      double s = queryNorm + maxNorm;
+      return (gamma + 8 * u) * s * s;
     }
 
     @Override
@@ -145,11 +185,13 @@ public final class JblasCompute implements Compute {
       float[] block = java.util.Arrays.copyOfRange(queries, from * dim, to * dim);
       float[] qNorm = rowNorms(block, nq, dim);
       float[] dots = new float[Math.min(BANK_CHUNK, rows) * nq];
-      for (int c = 0; c < chunks.length; c++) {
-        int start = c * BANK_CHUNK;
-        int m = chunks[c].length / dim;
+      float[] chunk = new float[Math.min(BANK_CHUNK, rows) * dim];
+      for (int start = 0; start < rows; start += BANK_CHUNK) {
+        int m = Math.min(BANK_CHUNK, rows - start);
+        float[] a = chunk.length == m * dim ? chunk : new float[m * dim];
+        System.arraycopy(bank, start * dim, a, 0, m * dim);
         // dots (m x nq, column-major) = chunk (m x dim, row-major) times the query block transposed
-        Blas.sgemm('T', 'N', m, nq, dim, 1f, chunks[c], 0, dim, block, 0, dim, 0f, dots, 0, m);
+        Blas.sgemm('T', 'N', m, nq, dim, 1f, a, 0, dim, block, 0, dim, 0f, dots, 0, m);
         for (int q = 0; q < nq; q++) {
           int col = q * m;
           int base = q * keep;
@@ -179,8 +221,17 @@ public final class JblasCompute implements Compute {
         }
       }
       for (int q = 0; q < nq; q++) {
-        SearchSteps.rerankExactly(queries, (from + q) * dim, bank, dim, candIdx, q * keep, keep, k, distances, indices,
-            (from + q) * k);
+        int base = q * keep;
+        boolean complete = keep == rows || (double) candDist[base + keep - 1]
+            > (double) candDist[base + k - 1] + 2 * screeningError(Math.sqrt(qNorm[q]) * (1 + 0x1p-20));
+        if (complete) {
+          SearchSteps.rerankExactly(queries, (from + q) * dim, bank, dim, candIdx, base, keep, k, distances, indices,
+              (from + q) * k);
+        } else {
+          // rows left out may be as near as the k-th candidate: prove nothing, search exactly
+          exhaustive.incrementAndGet();
+          SearchSteps.bruteForce(queries, (from + q) * dim, bank, rows, dim, k, distances, indices, (from + q) * k);
+        }
       }
     }
 

@@ -86,6 +86,49 @@ public final class SearchSteps {
   }
 
   /**
+   * Exact k-NN of one query by brute force in double precision: every bank row is measured with
+   * {@link #exactSquared}; the {@code k} nearest are written in ascending order, ties to the lower
+   * row index, as {@link #rerankExactly} writes them.
+   *
+   * @param queries the queries, row-major
+   * @param queryOffset where the query starts in {@code queries}
+   * @param bank the memory bank, row-major
+   * @param rows the bank rows
+   * @param dim the row length
+   * @param k the number of neighbours, in {@code 1 .. rows}
+   * @param distances receives the {@code k} exact squared distances, rounded to float
+   * @param indices receives the {@code k} bank row indices
+   * @param outOffset where the query's output starts in {@code distances} and {@code indices}
+   */
+  public static void bruteForce(float[] queries, int queryOffset, float[] bank, int rows, int dim, int k,
+      float[] distances, int[] indices, int outOffset) {
+    double[] best = new double[k];
+    int[] bestIdx = new int[k];
+    int n = 0;
+    for (int r = 0; r < rows; r++) {
+      double d = exactSquared(queries, queryOffset, bank, r * dim, dim);
+      if (n < k || d < best[n - 1]) {
+        int pos = n < k ? n : k - 1;
+        // rows arrive in increasing order, so an equal distance stays after the earlier row
+        while (pos > 0 && best[pos - 1] > d) {
+          best[pos] = best[pos - 1];
+          bestIdx[pos] = bestIdx[pos - 1];
+          pos--;
+        }
+        best[pos] = d;
+        bestIdx[pos] = r;
+        if (n < k) {
+          n++;
+        }
+      }
+    }
+    for (int c = 0; c < k; c++) {
+      distances[outOffset + c] = (float) best[c];
+      indices[outOffset + c] = bestIdx[c];
+    }
+  }
+
+  /**
    * Exact squared distance in double precision.
    *
    * @param a the array holding the first vector
@@ -96,11 +139,27 @@ public final class SearchSteps {
    * @return the squared L2 distance, summed in double
    */
   public static double exactSquared(float[] a, int aOff, float[] b, int bOff, int dim) {
-    double s = 0;
-    for (int j = 0; j < dim; j++) {
-      double d = (double) a[aOff + j] - b[bOff + j];
-      s += d * d;
+    // four independent sums: the loop is bound by the latency of the additions otherwise (every
+    // back end re-ranks with this one function, so the order of summation is the same for all)
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int j = 0;
+    for (; j + 3 < dim; j += 4) {
+      double d0 = (double) a[aOff + j] - b[bOff + j];
+      double d1 = (double) a[aOff + j + 1] - b[bOff + j + 1];
+      double d2 = (double) a[aOff + j + 2] - b[bOff + j + 2];
+      double d3 = (double) a[aOff + j + 3] - b[bOff + j + 3];
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
     }
-    return s;
+    for (; j < dim; j++) {
+      double d = (double) a[aOff + j] - b[bOff + j];
+      s0 += d * d;
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 }
