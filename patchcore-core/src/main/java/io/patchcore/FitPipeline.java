@@ -3,7 +3,7 @@ package io.patchcore;
 import io.patchcore.feature.FeatureMaps;
 import io.patchcore.internal.Parallel;
 import io.patchcore.internal.feature.Embedder;
-import io.patchcore.internal.feature.FloatBuffer;
+import io.patchcore.internal.feature.FeatureStore;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -40,47 +40,59 @@ final class FitPipeline {
       throw new IllegalArgumentException("no training images: the training set is empty");
     }
     int batch = Math.max(1, Parallel.helpers(executor) + 1) * 2;
-    FloatBuffer bank = new FloatBuffer();
-    Embedder embedder = null;
-    long done = 0;
-    List<T> batchItems = new ArrayList<>(batch);
-    List<Supplier<FeatureMaps>> pending = new ArrayList<>(batch);
-    while (it.hasNext()) {
-      batchItems.clear();
-      pending.clear();
-      while (it.hasNext() && pending.size() < batch) {
-        T item = it.next();
-        batchItems.add(item);
-        pending.add(source.of(item));
-      }
-      if (embedder == null) {
-        FeatureMaps first;
-        try {
-          first = pending.get(0).get();
-        } catch (RuntimeException ex) {
-          throw trainingFailure(done, batchItems.get(0), ex);
+    FeatureStore store = null;
+    try {
+      Embedder embedder = null;
+      long done = 0;
+      List<T> batchItems = new ArrayList<>(batch);
+      List<Supplier<FeatureMaps>> pending = new ArrayList<>(batch);
+      while (it.hasNext()) {
+        batchItems.clear();
+        pending.clear();
+        while (it.hasNext() && pending.size() < batch) {
+          T item = it.next();
+          batchItems.add(item);
+          pending.add(source.of(item));
         }
-        embedder = config.embedderFor(first);
-        pending.set(0, () -> first);
-      }
-      Embedder.Embedding[] out = new Embedder.Embedding[pending.size()];
-      Embedder e = embedder;
-      long base = done;
-      Parallel.forEach(executor, pending.size(), Parallel.helpers(executor), i -> {
-        try {
-          out[i] = e.embed(pending.get(i).get());
-        } catch (RuntimeException ex) {
-          throw trainingFailure(base + i, batchItems.get(i), ex);
+        if (embedder == null) {
+          FeatureMaps first;
+          try {
+            first = pending.get(0).get();
+          } catch (RuntimeException ex) {
+            throw trainingFailure(done, batchItems.get(0), ex);
+          }
+          embedder = config.embedderFor(first);
+          pending.set(0, () -> first);
+          store = new FeatureStore(embedder.dimension(), config.featureBudgetBytes(), config.featureCacheDirectory());
         }
-      });
-      for (Embedder.Embedding emb : out) {
-        bank.append(emb.data());
+        Embedder.Embedding[] out = new Embedder.Embedding[pending.size()];
+        Embedder e = embedder;
+        long base = done;
+        Parallel.forEach(executor, pending.size(), Parallel.helpers(executor), i -> {
+          try {
+            out[i] = e.embed(pending.get(i).get());
+          } catch (RuntimeException ex) {
+            throw trainingFailure(base + i, batchItems.get(i), ex);
+          }
+        });
+        for (Embedder.Embedding emb : out) {
+          store.append(emb.data());
+        }
+        done += pending.size();
+        config.progress.onProgress("extract", done, total < 0 ? done : total);
       }
-      done += pending.size();
-      config.progress.onProgress("extract", done, total < 0 ? done : total);
+      store.finish();
+      return select(embedder, store);
+    } finally {
+      if (store != null) {
+        store.close(); // deletes the feature cache file, on failure too
+      }
     }
+  }
+
+  private PatchCoreModel select(Embedder embedder, FeatureStore store) {
     int dim = embedder.dimension();
-    int rows = bank.size() / dim;
+    int rows = store.rows();
     int keep = config.sampler.sampleSize(rows);
     if (keep < config.neighbours) {
       throw new IllegalArgumentException("sampler " + config.sampler.description() + " keeps " + keep + " of " + rows
@@ -90,15 +102,18 @@ final class FitPipeline {
       throw new IllegalArgumentException("memory bank of " + keep + " rows is smaller than the re-weighting "
           + "neighbours b=" + config.reweightingNeighbours);
     }
-    float[] all = bank.toArray();
-    int[] selected = config.sampler.select(all, rows, dim, config.seed, config.compute, executor, config.progress);
+    if ((long) keep * dim > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("memory bank of " + keep + "x" + dim + " exceeds one Java array; use a "
+          + "smaller coreset fraction or target dimension");
+    }
+    int[] selected = config.sampler.select(store, config.seed, config.compute, executor, config.progress);
     float[] memory;
     if (selected.length == rows && isIdentity(selected)) {
-      memory = all;
+      memory = store.toArray();
     } else {
       memory = new float[selected.length * dim];
       for (int i = 0; i < selected.length; i++) {
-        System.arraycopy(all, selected[i] * dim, memory, i * dim, dim);
+        store.read(selected[i], 1, memory, i * dim);
       }
     }
     return new PatchCoreModel(config, embedder, memory, selected.length, rows);

@@ -61,6 +61,10 @@ public final class PatchCore {
   final Executor executor;
   final ProgressListener progress;
   final Compute compute;
+  /** Where patch features beyond the budget go during a fit (null: java.io.tmpdir). */
+  final java.nio.file.Path featureCache;
+  /** Bytes of patch features kept on the heap during a fit (negative: a quarter of the max heap). */
+  final long featureMemoryBudget;
 
   private PatchCore(Builder b) {
     this.backbone = b.backbone;
@@ -85,6 +89,18 @@ public final class PatchCore {
     }
     this.progress = b.progress == null ? ProgressListener.NONE : b.progress;
     this.compute = b.compute == null ? Computes.defaultCompute() : b.compute;
+    this.featureCache = b.featureCache;
+    this.featureMemoryBudget = b.featureMemoryBudget;
+  }
+
+  /** The feature cache directory of a fit. */
+  java.nio.file.Path featureCacheDirectory() {
+    return featureCache != null ? featureCache : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+  }
+
+  /** The heap budget of a fit's patch features, in bytes. */
+  long featureBudgetBytes() {
+    return featureMemoryBudget >= 0 ? featureMemoryBudget : Runtime.getRuntime().maxMemory() / 4;
   }
 
   /**
@@ -333,6 +349,8 @@ public final class PatchCore {
     private Executor executor;
     private ProgressListener progress;
     private Compute compute;
+    private java.nio.file.Path featureCache;
+    private long featureMemoryBudget = UNSET;
 
     private Builder() {}
 
@@ -611,6 +629,47 @@ public final class PatchCore {
     public Builder compute(Compute compute) {
       once(this.compute != null, "compute");
       this.compute = Objects.requireNonNull(compute, "compute");
+      return this;
+    }
+
+    /**
+     * Where a fit streams its patch features when they exceed the memory budget (default: the
+     * directory of {@code java.io.tmpdir}). The temporary file is deleted when the fit ends, on
+     * failure too. Not part of a saved model.
+     *
+     * @param directory an existing or creatable directory
+     * @return this builder
+     * @throws NullPointerException if {@code directory} is null
+     * @throws IllegalArgumentException if {@code directory} exists and is not a directory
+     * @throws IllegalStateException if the feature cache was already set
+     */
+    public Builder featureCache(java.nio.file.Path directory) {
+      once(this.featureCache != null, "featureCache");
+      Objects.requireNonNull(directory, "featureCache");
+      if (java.nio.file.Files.exists(directory) && !java.nio.file.Files.isDirectory(directory)) {
+        throw new IllegalArgumentException("feature cache " + directory + " is not a directory");
+      }
+      this.featureCache = directory;
+      return this;
+    }
+
+    /**
+     * The most bytes of patch features a fit keeps on the heap before it streams them to a
+     * memory-mapped file in the {@link #featureCache feature cache} (default: a quarter of the
+     * maximum heap). The fitted model is the same either way, bit for bit. Not part of a saved
+     * model.
+     *
+     * @param bytes at least 0 (0 streams every feature to the file)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     * @throws IllegalStateException if the budget was already set
+     */
+    public Builder featureMemoryBudget(long bytes) {
+      once(this.featureMemoryBudget != UNSET, "featureMemoryBudget");
+      if (bytes < 0) {
+        throw new IllegalArgumentException("feature memory budget must be >= 0 bytes, got " + bytes);
+      }
+      this.featureMemoryBudget = bytes;
       return this;
     }
 

@@ -73,17 +73,34 @@ public abstract class Sampler {
    */
   public final int[] select(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
       ProgressListener progress) {
+    return select(FeatureRows.of(features, rows, dim), seed, compute, executor, progress);
+  }
+
+  /**
+   * Selects rows of {@code features}, which a sampler reads block by block: the approximate greedy
+   * sampler projects them a block at a time, so they may live in a memory-mapped file and exceed
+   * the heap; the exact greedy sampler needs them all in one array. The selection is the same as
+   * from one array holding the same values.
+   *
+   * @param features the candidate rows
+   * @param seed the seed of every random choice; the same inputs and seed give the same rows
+   * @param compute the back end of the distance updates
+   * @param executor where parallel work runs; null runs it on the calling thread
+   * @param progress told about long selections (stages {@code "projection"} and {@code "coreset"})
+   * @return distinct row indices in [0, rows), in the order chosen
+   * @throws NullPointerException if an argument other than {@code executor} is null
+   * @throws IllegalArgumentException if the exact greedy sampler gets more rows than one array or
+   *     the heap can hold (the message gives the size)
+   */
+  public final int[] select(FeatureRows features, long seed, Compute compute, Executor executor,
+      ProgressListener progress) {
     Objects.requireNonNull(features, "features");
     Objects.requireNonNull(compute, "compute");
     Objects.requireNonNull(progress, "progress");
-    if (rows < 1 || dim < 1 || (long) rows * dim != features.length) {
-      throw new IllegalArgumentException("features of shape " + rows + "x" + dim + " need " + (long) rows * dim
-          + " values, got " + features.length);
-    }
-    return choose(features, rows, dim, seed, compute, executor, progress);
+    return choose(features, seed, compute, executor, progress);
   }
 
-  abstract int[] choose(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
+  abstract int[] choose(FeatureRows features, long seed, Compute compute, Executor executor,
       ProgressListener progress);
 
   @Override

@@ -110,6 +110,9 @@ public final class Samplers {
     return (int) Math.floor(rows * fraction);
   }
 
+  /** Values of one projection block: 16 MiB of rows. */
+  static final int PROJECTION_BLOCK_FLOATS = 1 << 22;
+
   private static final class Identity extends Sampler {
     static final Identity INSTANCE = new Identity();
 
@@ -124,8 +127,8 @@ public final class Samplers {
     }
 
     @Override
-    int[] choose(float[] f, int rows, int dim, long seed, Compute c, Executor e, ProgressListener p) {
-      int[] all = new int[rows];
+    int[] choose(FeatureRows f, long seed, Compute c, Executor e, ProgressListener p) {
+      int[] all = new int[f.rows()];
       Arrays.setAll(all, i -> i);
       return all;
     }
@@ -149,8 +152,8 @@ public final class Samplers {
     }
 
     @Override
-    int[] choose(float[] f, int rows, int dim, long seed, Compute c, Executor e, ProgressListener p) {
-      return Draws.randomIndices(rows, sampleSize(rows), seed);
+    int[] choose(FeatureRows f, long seed, Compute c, Executor e, ProgressListener p) {
+      return Draws.randomIndices(f.rows(), sampleSize(f.rows()), seed);
     }
   }
 
@@ -177,15 +180,18 @@ public final class Samplers {
     }
 
     @Override
-    int[] choose(float[] features, int rows, int dim, long seed, Compute compute, Executor executor,
-        ProgressListener progress) {
+    int[] choose(FeatureRows features, long seed, Compute compute, Executor executor, ProgressListener progress) {
+      int rows = features.rows();
+      int dim = features.dimension();
       int m = sampleSize(rows);
       SplittableRandom rnd = new SplittableRandom(seed);
-      float[] points = features;
+      float[] points;
       int pdim = dim;
       if (projection > 0 && projection < dim) {
-        points = project(features, rows, dim, projection, rnd.split());
+        points = project(features, projection, rnd.split(), progress);
         pdim = projection;
+      } else {
+        points = allRows(features);
       }
       int[] selected = new int[m];
       try (Compute.CoresetKernel kernel = compute.coresetKernel(points, rows, pdim)) {
@@ -224,16 +230,49 @@ public final class Samplers {
      * Seeded random linear map {@code dim -> out}, weights uniform in +-1/sqrt(dim) (the reference
      * uses an untrained {@code torch.nn.Linear}); only distances are measured in this space.
      */
-    private static float[] project(float[] features, int rows, int dim, int out, SplittableRandom rnd) {
+    private static float[] project(FeatureRows features, int out, SplittableRandom rnd, ProgressListener progress) {
+      int rows = features.rows();
+      int dim = features.dimension();
       float[] w = new float[dim * out]; // column-major dim x out
       double bound = 1.0 / Math.sqrt(dim);
       for (int i = 0; i < w.length; i++) {
         w[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
       }
+      if ((long) rows * out > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException(rows + " rows projected to " + out + " dimensions exceed one Java array");
+      }
       float[] projected = new float[rows * out];
-      // projected (column-major out x rows) = W^T (out x dim) * F^T (dim x rows)
-      Blas.sgemm('T', 'N', out, rows, dim, 1f, w, 0, dim, features, 0, dim, 0f, projected, 0, out);
+      // blocks of whole rows, the same for rows from an array or from a file, so that both give the
+      // same bits: projected block (column-major out x n) = W^T (out x dim) * F^T (dim x n)
+      int block = Math.max(1, Math.min(rows, PROJECTION_BLOCK_FLOATS / dim));
+      float[] in = new float[block * dim];
+      float[] result = new float[block * out];
+      for (int first = 0; first < rows; first += block) {
+        int n = Math.min(block, rows - first);
+        features.read(first, n, in, 0);
+        Blas.sgemm('T', 'N', out, n, dim, 1f, w, 0, dim, in, 0, dim, 0f, result, 0, out);
+        System.arraycopy(result, 0, projected, first * out, n * out);
+        if (rows > block) {
+          progress.onProgress("projection", first + n, rows);
+        }
+      }
       return projected;
+    }
+
+    /** Every row in one array: the exact greedy sampler measures full-dimensional distances. */
+    private static float[] allRows(FeatureRows features) {
+      if (features instanceof ArrayRows a) {
+        return a.array();
+      }
+      long values = (long) features.rows() * features.dimension();
+      if (values > Integer.MAX_VALUE - 8 || values * Float.BYTES > Runtime.getRuntime().maxMemory() / 2) {
+        throw new IllegalArgumentException("the exact greedy coreset needs all " + features.rows() + "x"
+            + features.dimension() + " features in memory (" + (values * Float.BYTES >> 20) + " MB, heap "
+            + (Runtime.getRuntime().maxMemory() >> 20) + " MB); use approx-greedy, or a larger heap");
+      }
+      float[] all = new float[(int) values];
+      features.read(0, features.rows(), all, 0);
+      return all;
     }
   }
 }
