@@ -56,6 +56,7 @@ final class FitCommand implements Callable<Integer> {
     if (bspec.gpu().isPresent() && !"jblas".equalsIgnoreCase(options.run.compute.strip())) {
       options.compute = io.patchcore.torch.TorchCompute.gpu(0);
     }
+    long started = System.nanoTime();
     try (FeatureExtractor bb = bspec.open()) {
       PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,
           swept.neighbours, progress);
@@ -63,6 +64,9 @@ final class FitCommand implements Callable<Integer> {
         model.save(this.out);
         out.printf("fitted %s on %d of %d images: memory bank %d x %d of %d patches -> %s%n", pc, train.size()
             - failed.size(), train.size(), model.bankSize(), model.dimension(), model.candidateSize(), this.out);
+        org.slf4j.LoggerFactory.getLogger(FitCommand.class).info("fit took {} s; peak Java heap {} MB of {} MB",
+            String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9), peakHeapBytes() >> 20,
+            Runtime.getRuntime().maxMemory() >> 20);
       }
     }
     if (!failed.isEmpty()) {
@@ -70,5 +74,16 @@ final class FitCommand implements Callable<Integer> {
       return Cli.PARTIAL;
     }
     return Cli.OK;
+  }
+
+  /** The sum of the peak usage of the heap's memory pools since the JVM started. */
+  static long peakHeapBytes() {
+    long peak = 0;
+    for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == java.lang.management.MemoryType.HEAP) {
+        peak += pool.getPeakUsage().getUsed();
+      }
+    }
+    return peak;
   }
 }

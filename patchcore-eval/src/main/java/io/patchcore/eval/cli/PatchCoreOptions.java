@@ -47,6 +47,16 @@ final class PatchCoreOptions {
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
+  @Option(names = "--feature-cache", paramLabel = "DIR",
+      description = "Where patch features go when they pass --feature-budget: a memory-mapped temporary file, "
+          + "deleted when the fit ends (default: the system's temporary directory).")
+  java.nio.file.Path featureCache;
+
+  @Option(names = "--feature-budget", paramLabel = "MB",
+      description = "Megabytes of patch features kept on the heap before they stream to --feature-cache "
+          + "(default: a quarter of the maximum heap). The model does not depend on it.")
+  Long featureBudget;
+
   @picocli.CommandLine.Mixin
   RunOptions run;
 
@@ -90,6 +100,15 @@ final class PatchCoreOptions {
     }
     if (run.check().threads != null) {
       b.threads(run.threads);
+    }
+    if (featureCache != null) {
+      b.featureCache(featureCache);
+    }
+    if (featureBudget != null) {
+      if (featureBudget < 0) {
+        throw new IllegalArgumentException("--feature-budget must be >= 0 MB, got " + featureBudget);
+      }
+      b.featureMemoryBudget(featureBudget << 20);
     }
     b.compute(compute != null ? compute : run.computeBackEnd());
     return b.build();
