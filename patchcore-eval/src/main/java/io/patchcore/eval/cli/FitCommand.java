@@ -58,8 +58,11 @@ final class FitCommand implements Callable<Integer> {
     }
     long started = System.nanoTime();
     try (FeatureExtractor bb = bspec.open()) {
+      // the training images are read lazily, so the fit does not know their number: the progress
+      // of "extract" counts towards the readable ones (it would call every batch the last one)
       PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,
-          swept.neighbours, progress);
+          swept.neighbours, (stage, done, total) -> progress.onProgress(stage, done,
+              "extract".equals(stage) ? Math.max(done, train.size() - failed.size()) : total));
       try (PatchCoreModel model = pc.fit(Inputs.readable(train, err, failed))) {
         model.save(this.out);
         out.printf("fitted %s on %d of %d images: memory bank %d x %d of %d patches -> %s%n", pc, train.size()
