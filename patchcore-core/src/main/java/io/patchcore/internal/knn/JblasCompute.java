@@ -115,21 +115,12 @@ public final class JblasCompute implements Compute {
       this.rows = rows;
       this.dim = dim;
       this.norms = rowNorms(bank, rows, dim);
-      double max = 0;
-      for (int r = 0; r < rows; r++) {
-        max = Math.max(max, squaredNorm(bank, r * dim, dim));
+      float max = 0;
+      for (float n : norms) {
+        max = Math.max(max, n);
       }
-      max = Math.sqrt(max);
-      this.maxNorm = max;
-    }
-
-    private static double squaredNorm(float[] a, int off, int dim) {
-      double s = 0;
-      for (int j = 0; j < dim; j++) {
-        double v = a[off + j];
-        s += v * v;
-      }
-      return s;
+      // the cached norms are double sums rounded to float: within one float rounding of the exact
+      this.maxNorm = Math.sqrt(max * (1 + 0x1p-20));
     }
 
     /**
