@@ -4,6 +4,7 @@ import io.patchcore.feature.FeatureMaps;
 import io.patchcore.internal.Parallel;
 import io.patchcore.internal.feature.Embedder;
 import io.patchcore.internal.feature.FeatureStore;
+import io.patchcore.internal.feature.GlobalDescriptor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -41,6 +42,9 @@ final class FitPipeline {
     }
     int batch = Math.max(1, Parallel.helpers(executor) + 1) * 2;
     FeatureStore store = null;
+    List<String> labels = new ArrayList<>();
+    List<int[]> grids = new ArrayList<>();
+    List<float[]> globals = new ArrayList<>();
     try {
       Embedder embedder = null;
       long done = 0;
@@ -66,23 +70,34 @@ final class FitPipeline {
           store = new FeatureStore(embedder.dimension(), config.featureBudgetBytes(), config.featureCacheDirectory());
         }
         Embedder.Embedding[] out = new Embedder.Embedding[pending.size()];
+        float[][] descriptors = new float[pending.size()][];
         Embedder e = embedder;
         long base = done;
         Parallel.forEach(executor, pending.size(), Parallel.helpers(executor), i -> {
           try {
-            out[i] = e.embed(pending.get(i).get());
+            FeatureMaps maps = pending.get(i).get();
+            out[i] = e.embed(maps);
+            descriptors[i] = GlobalDescriptor.describe(maps, e.layers());
           } catch (RuntimeException ex) {
             throw trainingFailure(base + i, batchItems.get(i), ex);
           }
         });
-        for (Embedder.Embedding emb : out) {
+        for (int i = 0; i < out.length; i++) {
+          Embedder.Embedding emb = out[i];
+          if (!globals.isEmpty() && descriptors[i].length != globals.get(0).length) {
+            throw trainingFailure(base + i, batchItems.get(i), new IllegalArgumentException("its feature maps have "
+                + "other channel counts than the first image's"));
+          }
           store.append(emb.data());
+          labels.add(batchItems.get(i) instanceof Path path ? path.toString() : "image " + (base + i));
+          grids.add(new int[] {emb.gridH(), emb.gridW()});
+          globals.add(descriptors[i]);
         }
         done += pending.size();
         config.progress.onProgress("extract", done, total < 0 ? done : total);
       }
       store.finish();
-      return select(embedder, store);
+      return select(embedder, store, labels, grids, globals);
     } finally {
       if (store != null) {
         store.close(); // deletes the feature cache file, on failure too
@@ -90,9 +105,15 @@ final class FitPipeline {
     }
   }
 
-  private PatchCoreModel select(Embedder embedder, FeatureStore store) {
+  private PatchCoreModel select(Embedder embedder, FeatureStore store, List<String> labels, List<int[]> grids,
+      List<float[]> globals) {
     int dim = embedder.dimension();
     int rows = store.rows();
+    int n = labels.size();
+    if (config.scoring == ImageScoring.COMBINED && n < CombinedScoring.MIN_TRAINING_IMAGES) {
+      throw new IllegalArgumentException("COMBINED scoring needs at least " + CombinedScoring.MIN_TRAINING_IMAGES
+          + " training images (each is scored leaving itself out), got " + n);
+    }
     int keep = config.sampler.sampleSize(rows);
     if (keep < config.neighbours) {
       throw new IllegalArgumentException("sampler " + config.sampler.description() + " keeps " + keep + " of " + rows
@@ -116,7 +137,43 @@ final class FitPipeline {
         store.read(selected[i], 1, memory, i * dim);
       }
     }
-    return new PatchCoreModel(config, embedder, memory, selected.length, rows);
+    int[] starts = new int[n + 1];
+    int[] gridSizes = new int[2 * n];
+    for (int i = 0; i < n; i++) {
+      int[] g = grids.get(i);
+      starts[i + 1] = starts[i] + g[0] * g[1];
+      gridSizes[2 * i] = g[0];
+      gridSizes[2 * i + 1] = g[1];
+    }
+    int[] origins = new int[3 * selected.length];
+    for (int i = 0; i < selected.length; i++) {
+      int image = java.util.Arrays.binarySearch(starts, selected[i]);
+      image = image >= 0 ? image : -image - 2;
+      while (starts[image + 1] <= selected[i]) { // empty grids share a start
+        image++;
+      }
+      int local = selected[i] - starts[image];
+      origins[3 * i] = image;
+      origins[3 * i + 1] = local / gridSizes[2 * image + 1];
+      origins[3 * i + 2] = local % gridSizes[2 * image + 1];
+    }
+    int globalDim = globals.get(0).length;
+    float[] descriptors = new float[n * globalDim];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(globals.get(i), 0, descriptors, i * globalDim, globalDim);
+    }
+    Provenance provenance = new Provenance(labels, gridSizes, origins, descriptors, globalDim);
+    PatchCoreModel model = new PatchCoreModel(config, embedder, memory, selected.length, rows, provenance, null);
+    if (config.scoring != ImageScoring.COMBINED) {
+      return model;
+    }
+    try {
+      CombinedScoring combined = new Calibrator(model, store, starts).calibrate(config.seed, executor, config.progress);
+      return new PatchCoreModel(model, combined);
+    } catch (RuntimeException | Error e) {
+      model.close();
+      throw e;
+    }
   }
 
   /**

@@ -10,5 +10,26 @@ public enum ImageScoring {
    * nearest bank row m* and to the b - 1 bank rows nearest to m*. Set b with
    * {@link PatchCore.Builder#reweightingNeighbours(int)} (default 9).
    */
-  REWEIGHTED
+  REWEIGHTED,
+  /**
+   * Patch evidence fused with image-level evidence, for images whose patches each look plausible
+   * while the whole does not. The score is the mean of three normalised components:
+   *
+   * <ul>
+   *   <li>{@code patchMax}: the largest patch score ({@link #MAX});
+   *   <li>{@code patchTopMean}: the mean of the highest 10% of the patch scores;
+   *   <li>{@code global}: the mean Euclidean distance from the image's global descriptor (per
+   *       layer, the per-channel mean and standard deviation of the feature map, each block scaled
+   *       to unit length) to those of its 2 nearest training images.
+   * </ul>
+   *
+   * <p>Each component is normalised as {@code (raw - median) / scale} with the median and
+   * interquartile range (as {@link PatchCoreEnsemble} does) of its values on held-out training
+   * images: at fit time, up to 100 training images chosen with the seed are scored leaving
+   * themselves out (memory-bank rows taken from the image itself are skipped, and the image is not
+   * its own global neighbour). The calibration is stored in the model file; a score never depends
+   * on what else is scored. The memory bank is the one {@link #MAX} fits, so {@code patchMax} is
+   * exactly the {@link #MAX} score. Needs at least 3 training images.
+   */
+  COMBINED
 }

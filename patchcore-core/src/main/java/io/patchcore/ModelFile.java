@@ -27,9 +27,18 @@ import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 
 /**
- * Model files, format version 1: a {@link Container} with the magic {@code PATCHCOR} whose
+ * Model files, format versions 1 and 2: a {@link Container} with the magic {@code PATCHCOR} whose
  * payload is the memory bank, row-major float32 little-endian ({@code 4 * rows * dimension}
- * bytes).
+ * bytes), followed in version 2 by the training provenance.
+ *
+ * <p>Version 2 adds the header fields {@code provenance {images, globalDimension, labelsBytes,
+ * encoding}} and, with {@code imageScoring} COMBINED, {@code combined {topFraction,
+ * globalNeighbours, calibrationImages, patchMax, patchTopMean, global}} (each component
+ * {@code {median, scale}}). The provenance sections follow the bank: per bank row its training
+ * image, grid row and grid column (int32), per training image its patch-grid height and width
+ * (int32), per training image its global descriptor ({@code globalDimension} float32), and the
+ * training image labels as a UTF-8 JSON array of {@code images} strings ({@code labelsBytes}
+ * bytes). A model without provenance (imported from the reference) is written as version 1.
  *
  * <p>Header fields ({@link Header}): {@code library {name, version}}, {@code createdAt} (ISO-8601
  * instant), {@code backbone} (null, or {@code {id, layers, configuration}} of the
@@ -47,8 +56,14 @@ import java.util.function.UnaryOperator;
  */
 final class ModelFile {
   static final String MAGIC = "PATCHCOR";
-  static final Container FORMAT = Container.of(MAGIC, 1, "model", HeaderFields.Style.QUOTED)
+  static final Container FORMAT = Container.of(MAGIC, 2, "model", HeaderFields.Style.QUOTED).readingFrom(1)
       .recognising(EnsembleFile.MAGIC, "it is an ensemble file: use PatchCoreEnsemble.load");
+  /** Files without provenance are written as version 1, which older versions of the library read. */
+  static final Container FORMAT_V1 = Container.of(MAGIC, 1, "model", HeaderFields.Style.QUOTED);
+  /** Most bytes of training-image labels a file may hold. */
+  private static final long MAX_LABEL_BYTES = 1L << 30;
+  private static final com.fasterxml.jackson.databind.ObjectMapper LABELS_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   static final String ENCODING = "float32-le";
 
   private static final int MAX_PATCH = 1 << 15;
@@ -90,16 +105,39 @@ final class ModelFile {
     Objects.requireNonNull(model, "model");
     float[] bank = model.bank();
     int count = model.bankSize() * model.dimension();
-    return FORMAT.writer(Header.of(model, createdAt), (long) Float.BYTES * count, out -> {
+    Provenance p = model.provenance();
+    byte[] labels = p == null ? new byte[0] : LABELS_JSON.writeValueAsBytes(p.labels);
+    Header header = Header.of(model, createdAt, labels.length);
+    return (p == null ? FORMAT_V1 : FORMAT).writer(header, header.payloadBytes(), out -> {
       ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-      for (int off = 0; off < count; ) {
-        int n = Math.min(CHUNK / Float.BYTES, count - off);
-        chunk.clear();
-        chunk.asFloatBuffer().put(bank, off, n);
-        out.write(chunk.array(), 0, n * Float.BYTES);
-        off += n;
+      writeFloats(bank, count, chunk, out);
+      if (p != null) {
+        writeInts(p.origins, chunk, out);
+        writeInts(p.grids, chunk, out);
+        writeFloats(p.globals, p.globals.length, chunk, out);
+        out.write(labels);
       }
     });
+  }
+
+  private static void writeFloats(float[] values, int count, ByteBuffer chunk, OutputStream out) throws IOException {
+    for (int off = 0; off < count; ) {
+      int n = Math.min(CHUNK / Float.BYTES, count - off);
+      chunk.clear();
+      chunk.asFloatBuffer().put(values, off, n);
+      out.write(chunk.array(), 0, n * Float.BYTES);
+      off += n;
+    }
+  }
+
+  private static void writeInts(int[] values, ByteBuffer chunk, OutputStream out) throws IOException {
+    for (int off = 0; off < values.length; ) {
+      int n = Math.min(CHUNK / Integer.BYTES, values.length - off);
+      chunk.clear();
+      chunk.asIntBuffer().put(values, off, n);
+      out.write(chunk.array(), 0, n * Integer.BYTES);
+      off += n;
+    }
   }
 
   private static String libraryVersion() {
@@ -156,20 +194,36 @@ final class ModelFile {
   }
 
   private static Header header(ContainerReader r) throws IOException {
-    return r.header(root -> Header.parse(root, r.payloadBytes(), r.size()));
+    return r.header(root -> Header.parse(root, r.version(), r.payloadBytes(), r.size()));
   }
 
   private static PatchCoreModel read(ContainerReader r, FeatureExtractor backbone, PatchCore.RunSettings runtime)
       throws IOException {
     Header h = header(r);
     int dim = h.bank().dimension();
-    float[] bank = readBank(r, h.bank().rows() * dim);
+    InputStream in = r.payload();
+    float[] bank = readFloats(r, in, h.bank().rows() * dim, "the memory bank");
+    ProvenanceHeader ph = h.provenance();
+    int[] origins = null;
+    int[] grids = null;
+    float[] globals = null;
+    byte[] labelBytes = null;
+    if (ph != null) {
+      origins = readInts(r, in, 3 * h.bank().rows(), "the memory-bank origins");
+      grids = readInts(r, in, 2 * ph.images(), "the training patch grids");
+      globals = readFloats(r, in, ph.images() * ph.globalDimension(), "the training image descriptors");
+      labelBytes = in.readNBytes((int) ph.labelsBytes());
+      if (labelBytes.length != ph.labelsBytes()) {
+        throw r.truncated("the training image labels");
+      }
+    }
     r.finish();
     for (int i = 0; i < bank.length; i++) {
       if (!Float.isFinite(bank[i])) {
         throw r.bad("memory bank value " + bank[i] + " at row " + i / dim + ", column " + i % dim + " is not finite");
       }
     }
+    Provenance provenance = ph == null ? null : provenance(r, ph, origins, grids, globals, labelBytes);
     checkBackbone(r, h, backbone);
     try {
       PatchCore config = PatchCore.restore(backbone, h.layers(), h.patchSize(), h.patchStride(),
@@ -177,26 +231,82 @@ final class ModelFile {
           ImageScoring.valueOf(h.imageScoring()), h.reweightingNeighbours(), h.anomalyMapSigma(), h.seed(), runtime);
       Embedder embedder = new Embedder(h.embeddingLayers(), h.patchSize(), h.patchStride(), h.pretrainDimension(),
           h.targetDimension());
-      return new PatchCoreModel(config, embedder, bank, h.bank().rows(), h.training().candidatePatches());
+      CombinedHeader ch = h.combined();
+      CombinedScoring combined = ch == null ? null : new CombinedScoring(ch.topFraction(), ch.globalNeighbours(),
+          ch.calibrationImages(), ch.patchMax().calibration(), ch.patchTopMean().calibration(),
+          ch.global().calibration());
+      return new PatchCoreModel(config, embedder, bank, h.bank().rows(), h.training().candidatePatches(), provenance,
+          combined);
     } catch (RuntimeException e) {
       throw new ModelFormatException(r.file(), "cannot build the model: " + e.getMessage(), e);
     }
   }
 
-  /** The bank, its size already checked against the file's; read in chunks from the payload. */
-  private static float[] readBank(ContainerReader r, int count) throws IOException {
-    float[] bank = new float[count];
-    InputStream in = r.payload();
-    byte[] chunk = new byte[(int) Math.min(CHUNK, (long) count * Float.BYTES)];
+  /** Floats whose count was checked against the file's size; read in chunks from the payload. */
+  private static float[] readFloats(ContainerReader r, InputStream in, int count, String what) throws IOException {
+    float[] values = new float[count];
+    byte[] chunk = new byte[(int) Math.max(Float.BYTES, Math.min(CHUNK, (long) count * Float.BYTES))];
     for (int off = 0; off < count; ) {
       int n = Math.min(chunk.length / Float.BYTES, count - off);
       if (in.readNBytes(chunk, 0, n * Float.BYTES) != n * Float.BYTES) {
-        throw r.truncated("the memory bank");
+        throw r.truncated(what);
       }
-      ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(bank, off, n);
+      ByteBuffer.wrap(chunk, 0, n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values, off, n);
       off += n;
     }
-    return bank;
+    return values;
+  }
+
+  /** Ints whose count was checked against the file's size; read in chunks from the payload. */
+  private static int[] readInts(ContainerReader r, InputStream in, int count, String what) throws IOException {
+    int[] values = new int[count];
+    byte[] chunk = new byte[(int) Math.max(Integer.BYTES, Math.min(CHUNK, (long) count * Integer.BYTES))];
+    for (int off = 0; off < count; ) {
+      int n = Math.min(chunk.length / Integer.BYTES, count - off);
+      if (in.readNBytes(chunk, 0, n * Integer.BYTES) != n * Integer.BYTES) {
+        throw r.truncated(what);
+      }
+      ByteBuffer.wrap(chunk, 0, n * Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(values, off, n);
+      off += n;
+    }
+    return values;
+  }
+
+  /** Checks the provenance sections read after the checksum was verified. */
+  private static Provenance provenance(ContainerReader r, ProvenanceHeader ph, int[] origins, int[] grids,
+      float[] globals, byte[] labelBytes) throws ModelFormatException {
+    int n = ph.images();
+    for (int i = 0; i < n; i++) {
+      if (grids[2 * i] < 1 || grids[2 * i + 1] < 1) {
+        throw r.bad("training image " + i + " has patch grid " + grids[2 * i] + "x" + grids[2 * i + 1]
+            + "; both sides must be >= 1");
+      }
+    }
+    for (int row = 0; row < origins.length / 3; row++) {
+      int image = origins[3 * row];
+      int y = origins[3 * row + 1];
+      int x = origins[3 * row + 2];
+      if (image < 0 || image >= n || y < 0 || x < 0 || y >= grids[2 * image] || x >= grids[2 * image + 1]) {
+        throw r.bad("memory-bank row " + row + " comes from training image " + image + " at (" + y + ", " + x
+            + "), which is not a patch of the " + n + " training images' grids");
+      }
+    }
+    for (int i = 0; i < globals.length; i++) {
+      if (!Float.isFinite(globals[i])) {
+        throw r.bad("descriptor value " + globals[i] + " of training image " + i / ph.globalDimension()
+            + " is not finite");
+      }
+    }
+    String[] labels;
+    try {
+      labels = LABELS_JSON.readValue(labelBytes, String[].class);
+    } catch (IOException e) {
+      throw r.bad("the training image labels are not a JSON array of strings: " + e.getMessage());
+    }
+    if (labels.length != n || Arrays.asList(labels).contains(null)) {
+      throw r.bad("the file holds " + labels.length + " training image labels (or a null one) for " + n + " images");
+    }
+    return new Provenance(List.of(labels), grids, origins, globals, ph.globalDimension());
   }
 
   private static void checkBackbone(ContainerReader r, Header h, FeatureExtractor backbone)
@@ -236,21 +346,41 @@ final class ModelFile {
   record Header(Library library, String createdAt, BackboneHeader backbone, List<String> layers,
       List<String> embeddingLayers, int patchSize, int patchStride, int pretrainDimension, int targetDimension,
       SamplerHeader sampler, int neighbours, String imageScoring, int reweightingNeighbours,
-      double anomalyMapSigma, long seed, Training training, Bank bank) {
+      double anomalyMapSigma, long seed, Training training, Bank bank,
+      @JsonInclude(JsonInclude.Include.NON_NULL) ProvenanceHeader provenance,
+      @JsonInclude(JsonInclude.Include.NON_NULL) CombinedHeader combined) {
 
-    static Header of(PatchCoreModel model, Instant createdAt) {
+    static Header of(PatchCoreModel model, Instant createdAt, long labelsBytes) {
       PatchCore c = model.configuration();
       SamplerSpec spec = c.sampler.spec();
+      Provenance p = model.provenance();
+      CombinedScoring cs = model.combined();
       return new Header(new Library(LIBRARY_NAME, LIBRARY_VERSION), createdAt.toString(),
           c.backbone == null ? null : BackboneHeader.of(c.backbone, true), c.layers, model.layers(), c.patchSize,
           c.stride, c.pretrainDimension, c.targetDimension,
           new SamplerHeader(spec.kind(), spec.fraction(), spec.projection(), spec.starts(), c.sampler.description()),
           c.neighbours, c.scoring.name(), c.reweightingNeighbours, c.sigma, c.seed,
-          new Training(model.candidateSize()), new Bank(model.bankSize(), model.dimension(), ENCODING));
+          new Training(model.candidateSize()), new Bank(model.bankSize(), model.dimension(), ENCODING),
+          p == null ? null : new ProvenanceHeader(p.images(), p.globalDimension, labelsBytes, PROVENANCE_ENCODING),
+          cs == null ? null : new CombinedHeader(cs.topFraction(), cs.globalNeighbours(), cs.calibrationImages(),
+              CalibrationHeader.of(cs.patchMax()), CalibrationHeader.of(cs.patchTopMean()),
+              CalibrationHeader.of(cs.global())));
     }
 
-    /** Checks the bank's shape first, against the {@code bankBytes} the file has, then the rest. */
-    static Header parse(HeaderFields root, long bankBytes, long size) throws ModelFormatException {
+    /** Bytes of the payload this header describes. */
+    long payloadBytes() {
+      long b = (long) Float.BYTES * bank.rows() * bank.dimension();
+      if (provenance != null) {
+        b += provenance.bytes(bank.rows());
+      }
+      return b;
+    }
+
+    /**
+     * Checks the payload's shape first, against the {@code payloadBytes} the file has, then the
+     * rest; version 1 files have no provenance and no COMBINED scoring.
+     */
+    static Header parse(HeaderFields root, int version, long payloadBytes, long size) throws ModelFormatException {
       HeaderFields bankFields = root.object("bank");
       int rows = bankFields.integer("rows", 1, Integer.MAX_VALUE);
       int dim = bankFields.integer("dimension", 1, Integer.MAX_VALUE);
@@ -258,10 +388,19 @@ final class ModelFile {
         throw root.bad("memory bank of " + rows + " x " + dim + " = " + (long) rows * dim
             + " floats exceeds the limit of " + MAX_ARRAY);
       }
+      ProvenanceHeader provenance = null;
+      if (root.has("provenance")) {
+        if (version < 2) {
+          throw root.invalid("provenance", "needs model format version 2, but the file is version " + version);
+        }
+        provenance = ProvenanceHeader.parse(root.object("provenance"), rows);
+      }
       long expected = (long) rows * dim * Float.BYTES;
-      if (expected != bankBytes) {
-        throw root.bad("memory bank of " + rows + " x " + dim + " float32 needs " + expected + " bytes, but the file"
-            + " has " + bankBytes + " bytes between header and checksum (file size " + size
+      long extra = provenance == null ? 0 : provenance.bytes(rows);
+      if (expected + extra != payloadBytes) {
+        throw root.bad("memory bank of " + rows + " x " + dim + " float32 needs " + expected + " bytes"
+            + (extra > 0 ? " plus " + extra + " bytes of training provenance" : "") + ", but the file"
+            + " has " + payloadBytes + " bytes between header and checksum (file size " + size
             + "; truncated or damaged?)");
       }
       Bank bank = new Bank(rows, dim, bankFields.oneOf("encoding", List.of(ENCODING)));
@@ -297,8 +436,78 @@ final class ModelFile {
           ImageScoring.valueOf(scoring) == ImageScoring.REWEIGHTED ? rows : Integer.MAX_VALUE);
       double sigma = root.number("anomalyMapSigma", 0, MAX_SIGMA);
       long seed = root.longInteger("seed", Long.MIN_VALUE, Long.MAX_VALUE);
+      CombinedHeader combined = null;
+      if (ImageScoring.valueOf(scoring) == ImageScoring.COMBINED) {
+        if (provenance == null || provenance.globalDimension() == 0) {
+          throw root.invalid("imageScoring", "COMBINED needs the training provenance with image descriptors, which "
+              + "the file does not have");
+        }
+        combined = CombinedHeader.parse(root.object("combined"), provenance.images());
+      } else if (root.has("combined")) {
+        throw root.invalid("combined", "is only valid with imageScoring COMBINED, got " + scoring);
+      }
       return new Header(library, createdAt, backbone, layers, embeddingLayers, patchSize, stride, pretrain, target,
-          sampler, neighbours, scoring, reweighting, sigma, seed, training, bank);
+          sampler, neighbours, scoring, reweighting, sigma, seed, training, bank, provenance, combined);
+    }
+  }
+
+  static final String PROVENANCE_ENCODING =
+      "origins int32-le (image, row, column per bank row), grids int32-le (rows, columns per image), "
+          + "descriptors float32-le, labels utf8-json";
+
+  /**
+   * Header field {@code provenance}: the sections after the bank; {@code images} training images,
+   * descriptors of {@code globalDimension} floats each, {@code labelsBytes} of labels.
+   */
+  record ProvenanceHeader(int images, int globalDimension, long labelsBytes, String encoding) {
+    long bytes(int bankRows) {
+      return 12L * bankRows + 8L * images + 4L * images * globalDimension + labelsBytes;
+    }
+
+    static ProvenanceHeader parse(HeaderFields p, int bankRows) throws ModelFormatException {
+      int images = p.integer("images", 1, MAX_ARRAY / 2);
+      int g = p.integer("globalDimension", 0, MAX_ARRAY);
+      if ((long) images * g > MAX_ARRAY) {
+        throw p.invalid("globalDimension", g + " times " + images + " images exceeds " + MAX_ARRAY);
+      }
+      if (3L * bankRows > MAX_ARRAY) {
+        throw p.bad("origins of " + bankRows + " bank rows exceed one array");
+      }
+      long labels = p.longInteger("labelsBytes", 2, MAX_LABEL_BYTES);
+      return new ProvenanceHeader(images, g, labels, p.oneOf("encoding", List.of(PROVENANCE_ENCODING)));
+    }
+  }
+
+  /** Header field {@code combined}: COMBINED scoring's parameters and calibration. */
+  record CombinedHeader(double topFraction, int globalNeighbours, int calibrationImages, CalibrationHeader patchMax,
+      CalibrationHeader patchTopMean, CalibrationHeader global) {
+    static CombinedHeader parse(HeaderFields c, int images) throws ModelFormatException {
+      double top = c.number("topFraction", Double.MIN_VALUE, 1);
+      int neighbours = c.integer("globalNeighbours", 1, Math.max(1, images - 1));
+      int calibration = c.integer("calibrationImages", 1, images);
+      return new CombinedHeader(top, neighbours, calibration, CalibrationHeader.parse(c, "patchMax"),
+          CalibrationHeader.parse(c, "patchTopMean"), CalibrationHeader.parse(c, "global"));
+    }
+  }
+
+  /** One component's calibration: {@code (raw - median) / scale}. */
+  record CalibrationHeader(double median, double scale) {
+    static CalibrationHeader of(PatchCoreEnsemble.Calibration c) {
+      return new CalibrationHeader(c.median(), c.scale());
+    }
+
+    PatchCoreEnsemble.Calibration calibration() {
+      return new PatchCoreEnsemble.Calibration(median, scale);
+    }
+
+    static CalibrationHeader parse(HeaderFields c, String key) throws ModelFormatException {
+      HeaderFields f = c.object(key);
+      double median = f.finiteNumber("median");
+      double scale = f.finiteNumber("scale");
+      if (!(scale > 0)) {
+        throw f.invalid("scale", "must be > 0, got " + scale);
+      }
+      return new CalibrationHeader(median, scale);
     }
   }
 

@@ -5,13 +5,16 @@ import io.patchcore.feature.FeatureMaps;
 import io.patchcore.internal.feature.Bilinear;
 import io.patchcore.internal.feature.Embedder;
 import io.patchcore.internal.feature.Gaussian;
+import io.patchcore.internal.feature.GlobalDescriptor;
 import io.patchcore.internal.knn.SearchSteps;
 import io.patchcore.knn.Compute;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Objects;
 
@@ -27,16 +30,47 @@ public final class PatchCoreModel implements AutoCloseable {
   private final int candidateRows;
   private final Compute.NeighbourIndex index;
   private final Gaussian blur;
+  /** Where bank rows come from and the training images' descriptors; null if not recorded. */
+  private final Provenance provenance;
+  /** The calibration of {@link ImageScoring#COMBINED}; null for the other scorings. */
+  private final CombinedScoring combined;
   private volatile boolean closed;
 
+  /** The training images an explanation lists. */
+  static final int NEAREST_IMAGES = 3;
+
   PatchCoreModel(PatchCore config, Embedder embedder, float[] bank, int bankRows, int candidateRows) {
+    this(config, embedder, bank, bankRows, candidateRows, null, null);
+  }
+
+  PatchCoreModel(PatchCore config, Embedder embedder, float[] bank, int bankRows, int candidateRows,
+      Provenance provenance, CombinedScoring combined) {
+    if (provenance != null && provenance.origins.length != 3L * bankRows) {
+      throw new IllegalArgumentException("provenance has " + provenance.origins.length / 3 + " bank rows, the bank "
+          + bankRows);
+    }
     this.config = config;
     this.embedder = embedder;
     this.bank = bank;
     this.bankRows = bankRows;
     this.candidateRows = candidateRows;
+    this.provenance = provenance;
+    this.combined = combined;
     this.index = config.compute.neighbourIndex(bank, bankRows, embedder.dimension());
     this.blur = config.sigma > 0 ? new Gaussian(config.sigma, 4.0) : null;
+  }
+
+  /** {@code base} with its COMBINED calibration, sharing (and taking over) its index. */
+  PatchCoreModel(PatchCoreModel base, CombinedScoring combined) {
+    this.config = base.config;
+    this.embedder = base.embedder;
+    this.bank = base.bank;
+    this.bankRows = base.bankRows;
+    this.candidateRows = base.candidateRows;
+    this.provenance = base.provenance;
+    this.combined = combined;
+    this.index = base.index;
+    this.blur = base.blur;
   }
 
   /**
@@ -185,10 +219,34 @@ public final class PatchCoreModel implements AutoCloseable {
     if (config.scoring == ImageScoring.REWEIGHTED) {
       score *= reweight(emb.data(), worst, idx[worst * k]);
     }
+    Optional<Explanation.TrainingPatch> nearestPatch = Optional.empty();
+    List<Explanation.TrainingImage> nearestImages = List.of();
+    Map<String, Explanation.Component> components = Map.of();
+    if (provenance != null) {
+      nearestPatch = Optional.of(provenance.patch(idx[worst * k], dist[worst * k]));
+      if (provenance.globalDimension > 0) {
+        double[] global = provenance.globalDistances(GlobalDescriptor.describe(maps, embedder.layers()), -1);
+        nearestImages = provenance.nearestImages(global, NEAREST_IMAGES);
+        if (combined != null) {
+          double[] raw = {patch[worst], CombinedScoring.topMean(patch, combined.topFraction()),
+              Provenance.meanOfNearest(global, combined.globalNeighbours())};
+          double[] z = combined.normalise(raw[0], raw[1], raw[2]);
+          score = CombinedScoring.fuse(z);
+          Map<String, Explanation.Component> parts = new LinkedHashMap<>();
+          parts.put("patchMax", new Explanation.Component(raw[0], z[0]));
+          parts.put("patchTopMean", new Explanation.Component(raw[1], z[1]));
+          parts.put("global", new Explanation.Component(raw[2], z[2]));
+          components = parts;
+        }
+      }
+    }
+    Explanation explanation = new Explanation(worst / emb.gridW(), worst % emb.gridW(), patch[worst], nearestPatch,
+        nearestImages, components);
     AnomalyMap patchScores = AnomalyMap.wrap(emb.gridH(), emb.gridW(), patch);
     float[] up = Bilinear.resize(patch, emb.gridH(), emb.gridW(), 1, maps.inputHeight(), maps.inputWidth());
     float[] map = blur == null ? up : blur.blur(up, maps.inputHeight(), maps.inputWidth());
-    return new AnomalyResult(score, AnomalyMap.wrap(maps.inputHeight(), maps.inputWidth(), map), patchScores);
+    return new AnomalyResult(score, AnomalyMap.wrap(maps.inputHeight(), maps.inputWidth(), map), patchScores,
+        explanation);
   }
 
   /**
@@ -373,6 +431,26 @@ public final class PatchCoreModel implements AutoCloseable {
   /** The memory bank itself (not a copy). */
   float[] bank() {
     return bank;
+  }
+
+  /** The search index over the bank. */
+  Compute.NeighbourIndex index() {
+    return index;
+  }
+
+  /** The embedder. */
+  Embedder embedder() {
+    return embedder;
+  }
+
+  /** Where bank rows come from; null if not recorded. */
+  Provenance provenance() {
+    return provenance;
+  }
+
+  /** The COMBINED calibration; null for the other scorings. */
+  CombinedScoring combined() {
+    return combined;
   }
 
   /** Releases the compute back end's resources; later scoring throws IllegalStateException. */

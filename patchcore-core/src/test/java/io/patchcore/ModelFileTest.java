@@ -119,6 +119,12 @@ class ModelFileTest {
         .seed(1).build().fitFeatures(train);
   }
 
+  /** {@link #tiny()} without its training provenance: a model that is written as version 1. */
+  static PatchCoreModel tinyV1() {
+    PatchCoreModel m = tiny();
+    return new PatchCoreModel(m.configuration(), m.embedder(), m.bank(), m.bankSize(), m.candidateSize());
+  }
+
   static byte[] bytesOf(PatchCoreModel model) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ModelFile.write(model, out, CREATED);
@@ -256,7 +262,7 @@ class ModelFileTest {
   /** The version-1 layout, to the byte: the format must not drift when the code behind it changes. */
   @Test
   void written_isTheVersion1LayoutByteForByte() throws IOException {
-    PatchCoreModel model = tiny();
+    PatchCoreModel model = tinyV1();
     byte[] f = bytesOf(model);
     ByteBuffer b = ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN);
     assertThat(new String(f, 0, 8, StandardCharsets.US_ASCII)).isEqualTo("PATCHCOR");
@@ -429,18 +435,26 @@ class ModelFileTest {
   @Test
   void unknownVersion_namesTheVersion() throws IOException {
     byte[] f = bytesOf(tiny());
-    ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 2);
-    assertThat(messageOf(f, null)).contains("unsupported model format version 2", "reads version 1");
+    ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 3);
+    assertThat(messageOf(f, null)).contains("unsupported model format version 3", "reads versions 1 to 2");
+  }
+
+  @Test
+  void provenanceInAVersion1File_isRejected() throws IOException {
+    byte[] f = bytesOf(tiny());
+    ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1);
+    assertThat(messageOf(withChecksum(f), null)).contains("'provenance'", "needs model format version 2",
+        "version 1");
   }
 
   @Test
   void fileOnDisk_errorsNameThePath() throws IOException {
-    byte[] f = bytesOf(tiny());
+    byte[] f = bytesOf(tinyV1());
     ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 99);
     Path file = dir.resolve("future.patchcore");
     Files.write(file, f);
     assertThatThrownBy(() -> PatchCoreModel.load(file, null)).isInstanceOf(ModelFormatException.class)
-        .hasMessage(file + ": unsupported model format version 99; this library reads version 1");
+        .hasMessage(file + ": unsupported model format version 99; this library reads versions 1 to 2");
   }
 
   @Test
@@ -455,7 +469,7 @@ class ModelFileTest {
 
   @Test
   void truncatedOrExtended_namesTheSizes() throws IOException {
-    byte[] f = bytesOf(tiny());
+    byte[] f = bytesOf(tinyV1());
     int bankBytes = 50 * 8 * 4;
     assertThat(messageOf(Arrays.copyOf(f, f.length - 10), null)).contains("50 x 8", "needs " + bankBytes,
         "has " + (bankBytes - 10), "the file is damaged");
@@ -511,7 +525,7 @@ class ModelFileTest {
 
   @Test
   void inflatedSizes_areRejectedWithoutAllocating() throws IOException {
-    byte[] f = bytesOf(tiny());
+    byte[] f = bytesOf(tinyV1());
     ModelFile.read(f, "warm-up", null).close();
     String h = headerText(f);
     byte[] rows1e8 = withHeader(f, setField(h, "rows", "100000000"), true); // 3.2 GB claimed

@@ -42,13 +42,14 @@ import java.util.Objects;
  * checksum. Every problem is an {@link io.patchcore.ModelFormatException} naming the file.
  *
  * @param magic the 8 ASCII characters a file starts with
- * @param version the format version this library writes and reads
+ * @param version the format version this library writes (and the newest it reads)
+ * @param oldestVersion the oldest format version this library reads
  * @param name what to call such a file in messages ("model": "not a PatchCore model file")
  * @param fieldStyle how messages name header fields
  * @param recognised the magic of related formats, each with advice for someone who gave such a file
  *     where this format was expected
  */
-public record Container(String magic, int version, String name, HeaderFields.Style fieldStyle,
+public record Container(String magic, int version, int oldestVersion, String name, HeaderFields.Style fieldStyle,
     Map<String, String> recognised) {
   /** Bytes before the header: magic, version and header length. */
   public static final int PREFIX_BYTES = 16;
@@ -75,6 +76,7 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    *
    * @param magic the 8 ASCII characters a file starts with
    * @param version the format version, positive
+   * @param oldestVersion the oldest version read, in [1, version]
    * @param name what to call such a file in messages
    * @param fieldStyle how messages name header fields
    * @param recognised the magic of related formats, each with advice (copied)
@@ -87,6 +89,8 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
     checkArgument(magic.length() == 8 && CharMatcher.ascii().matchesAllOf(magic),
         "magic must be 8 ASCII characters, got \"%s\"", magic);
     checkArgument(version > 0, "version must be positive, got %s", version);
+    checkArgument(oldestVersion > 0 && oldestVersion <= version, "oldestVersion must be in [1, %s], got %s", version,
+        oldestVersion);
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(fieldStyle, "fieldStyle");
     recognised = ImmutableMap.copyOf(recognised);
@@ -105,7 +109,19 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    *     is not positive
    */
   public static Container of(String magic, int version, String name, HeaderFields.Style fieldStyle) {
-    return new Container(magic, version, name, fieldStyle, Map.of());
+    return new Container(magic, version, version, name, fieldStyle, Map.of());
+  }
+
+  /**
+   * This format, also reading files of older versions from {@code oldest} on (the format's reader
+   * must then handle each version it accepts; {@link ContainerReader#version()} tells which).
+   *
+   * @param oldest the oldest version read, in [1, version]
+   * @return a new format that reads versions {@code oldest .. version}
+   * @throws IllegalArgumentException if {@code oldest} is out of range
+   */
+  public Container readingFrom(int oldest) {
+    return new Container(magic, version, oldest, name, fieldStyle, recognised);
   }
 
   /**
@@ -119,7 +135,7 @@ public record Container(String magic, int version, String name, HeaderFields.Sty
    * @throws IllegalArgumentException if {@code otherMagic} is recognised already
    */
   public Container recognising(String otherMagic, String advice) {
-    return new Container(magic, version, name, fieldStyle,
+    return new Container(magic, version, oldestVersion, name, fieldStyle,
         ImmutableMap.<String, String>builder().putAll(recognised).put(otherMagic, advice).buildOrThrow());
   }
 

@@ -38,6 +38,7 @@ public final class ContainerReader implements Closeable {
   private final CountingInputStream counted;
   private final CheckedInputStream in;
   private final int headerLength;
+  private final int version;
   private boolean headerRead;
   private InputStream payload;
 
@@ -60,10 +61,12 @@ public final class ContainerReader implements Closeable {
     }
     ByteBuffer p = ByteBuffer.wrap(prefix).order(ByteOrder.LITTLE_ENDIAN);
     int version = p.getInt(8);
-    if (version != format.version()) {
+    if (version < format.oldestVersion() || version > format.version()) {
       throw bad("unsupported " + format.name() + " format version " + Integer.toUnsignedString(version)
-          + "; this library reads version " + format.version());
+          + "; this library reads version" + (format.oldestVersion() == format.version() ? " " + format.version()
+          : "s " + format.oldestVersion() + " to " + format.version()));
     }
+    this.version = version;
     headerLength = p.getInt(12);
     if (headerLength < Container.MIN_HEADER_BYTES || headerLength > Container.MAX_HEADER_BYTES) {
       throw bad("header length " + Integer.toUnsignedString(headerLength) + " is out of range ["
@@ -90,9 +93,18 @@ public final class ContainerReader implements Closeable {
   }
 
   /**
-   * The file, as messages name it.
+   * The file's format version (checked to be one the format reads).
    *
-   * @return the file's name
+   * @return the version in the file's prefix
+   */
+  public int version() {
+    return version;
+  }
+
+  /**
+   * The file's name as messages give it.
+   *
+   * @return the file name
    */
   public String file() {
     return file;

@@ -1,0 +1,49 @@
+package io.patchcore;
+
+import io.patchcore.PatchCoreEnsemble.Calibration;
+import java.util.Arrays;
+
+/**
+ * The parameters and calibration of {@link ImageScoring#COMBINED}: the fraction of patches the
+ * top mean takes, the number of global neighbours, how many held-out training images calibrated
+ * it, and each component's calibration.
+ */
+record CombinedScoring(double topFraction, int globalNeighbours, int calibrationImages, Calibration patchMax,
+    Calibration patchTopMean, Calibration global) {
+  /** The fraction of the highest patch scores the top mean averages. */
+  static final double TOP_FRACTION = 0.1;
+  /** Global neighbours averaged. */
+  static final int GLOBAL_NEIGHBOURS = 2;
+  /** The most training images scored to calibrate the components. */
+  static final int MAX_CALIBRATION_IMAGES = 100;
+  /** Training images needed: leaving one out must leave {@link #GLOBAL_NEIGHBOURS}. */
+  static final int MIN_TRAINING_IMAGES = GLOBAL_NEIGHBOURS + 1;
+
+  /** The mean of the highest {@code ceil(fraction * n)} (at least 1) of {@code patch}. */
+  static double topMean(float[] patch, double fraction) {
+    int n = patch.length;
+    int t = (int) Math.min(n, Math.max(1, Math.ceil(fraction * n)));
+    float[] sorted = patch.clone();
+    Arrays.sort(sorted);
+    double s = 0;
+    for (int i = n - t; i < n; i++) {
+      s += sorted[i];
+    }
+    return s / t;
+  }
+
+  /** The components, raw, in the order patchMax, patchTopMean, global. */
+  double[] normalise(double patchMaxRaw, double topMeanRaw, double globalRaw) {
+    return new double[] {patchMax.normalise(patchMaxRaw), patchTopMean.normalise(topMeanRaw),
+        global.normalise(globalRaw)};
+  }
+
+  /** The image score: the mean of the normalised components. */
+  static double fuse(double[] normalised) {
+    double s = 0;
+    for (double v : normalised) {
+      s += v;
+    }
+    return s / normalised.length;
+  }
+}

@@ -1,0 +1,113 @@
+package io.patchcore;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What a fitted model remembers of its training set: a label and patch-grid size per training
+ * image, the training image and grid position of every memory-bank row, and every training image's
+ * global descriptor ({@link io.patchcore.internal.feature.GlobalDescriptor}). Immutable once built
+ * (the arrays are never handed out).
+ */
+final class Provenance {
+  final List<String> labels;
+  /** Per training image: patch-grid height and width. */
+  final int[] grids;
+  /** Per bank row: training image, grid row, grid column. */
+  final int[] origins;
+  /** Per training image: its global descriptor, {@code globalDimension} floats. */
+  final float[] globals;
+  final int globalDimension;
+
+  Provenance(List<String> labels, int[] grids, int[] origins, float[] globals, int globalDimension) {
+    this.labels = List.copyOf(labels);
+    this.grids = grids;
+    this.origins = origins;
+    this.globals = globals;
+    this.globalDimension = globalDimension;
+    int n = labels.size();
+    if (grids.length != 2 * n || globals.length != (long) n * globalDimension || origins.length % 3 != 0) {
+      throw new IllegalArgumentException("provenance of " + n + " images has " + grids.length / 2 + " grids, "
+          + globals.length + " descriptor values for dimension " + globalDimension + " and " + origins.length
+          + " origin values");
+    }
+  }
+
+  int images() {
+    return labels.size();
+  }
+
+  /** The training patch bank row {@code row} was taken from, at squared distance {@code distance}. */
+  Explanation.TrainingPatch patch(int row, double distance) {
+    int image = origins[3 * row];
+    return new Explanation.TrainingPatch(image, labels.get(image), origins[3 * row + 1], origins[3 * row + 2],
+        grids[2 * image], grids[2 * image + 1], distance);
+  }
+
+  /** The training image bank row {@code row} was taken from. */
+  int imageOf(int row) {
+    return origins[3 * row];
+  }
+
+  /**
+   * Euclidean distances (double) from {@code descriptor} to every training image's descriptor;
+   * image {@code exclude} (or none if negative) gets positive infinity.
+   */
+  double[] globalDistances(float[] descriptor, int exclude) {
+    int n = images();
+    int d = globalDimension;
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      if (i == exclude) {
+        out[i] = Double.POSITIVE_INFINITY;
+        continue;
+      }
+      double s = 0;
+      for (int j = 0, o = i * d; j < d; j++) {
+        double v = (double) descriptor[j] - globals[o + j];
+        s += v * v;
+      }
+      out[i] = Math.sqrt(s);
+    }
+    return out;
+  }
+
+  /** Indices of the {@code count} smallest finite distances, ascending (ties: lower index first). */
+  static int[] nearest(double[] distances, int count) {
+    Integer[] order = new Integer[distances.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(order, (a, b) -> {
+      int c = Double.compare(distances[a], distances[b]);
+      return c != 0 ? c : Integer.compare(a, b);
+    });
+    List<Integer> out = new ArrayList<>();
+    for (int i = 0; i < order.length && out.size() < count; i++) {
+      if (Double.isFinite(distances[order[i]])) {
+        out.add(order[i]);
+      }
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** The mean of the {@code k} smallest finite distances. */
+  static double meanOfNearest(double[] distances, int k) {
+    int[] near = nearest(distances, k);
+    double s = 0;
+    for (int i : near) {
+      s += distances[i];
+    }
+    return s / near.length;
+  }
+
+  /** The training images nearest to {@code descriptor}, nearest first. */
+  List<Explanation.TrainingImage> nearestImages(double[] distances, int count) {
+    List<Explanation.TrainingImage> out = new ArrayList<>();
+    for (int i : nearest(distances, count)) {
+      out.add(new Explanation.TrainingImage(i, labels.get(i), distances[i]));
+    }
+    return out;
+  }
+}
