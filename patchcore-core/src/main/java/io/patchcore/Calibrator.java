@@ -22,6 +22,7 @@ final class Calibrator {
   private final PatchCoreModel model;
   private final FeatureRows candidates;
   private final int[] imageStarts;
+  private final int[] extra;
 
   /**
    * @param model the fitted model with its provenance
@@ -29,9 +30,15 @@ final class Calibrator {
    * @param imageStarts the first candidate row of each training image, plus the total at the end
    */
   Calibrator(PatchCoreModel model, FeatureRows candidates, int[] imageStarts) {
+    this(model, candidates, imageStarts, new int[] {FIRST_TRY / 4, 4 * FIRST_TRY});
+  }
+
+  /** As above, fetching {@code k + extra[i]} neighbours on try i (tests force the fallback). */
+  Calibrator(PatchCoreModel model, FeatureRows candidates, int[] imageStarts, int[] extra) {
     this.model = model;
     this.candidates = candidates;
     this.imageStarts = imageStarts;
+    this.extra = extra.clone();
   }
 
   CombinedScoring calibrate(long seed, Executor executor, ProgressListener progress) {
@@ -79,28 +86,64 @@ final class Calibrator {
           + " memory-bank rows, leaving fewer than k=" + k + " to calibrate COMBINED scoring; use more images");
     }
     float[] scores = new float[rows];
-    int fetch = Math.min(bankRows, Math.max(FIRST_TRY, k + Math.min(own, FIRST_TRY)));
-    float[] queries = new float[Math.min(rows, QUERY_BLOCK) * dim];
-    float[] dist = new float[queries.length / dim * fetch];
-    int[] idx = new int[dist.length];
-    for (int b = 0; b < rows; b += QUERY_BLOCK) {
-      int m = Math.min(QUERY_BLOCK, rows - b);
-      candidates.read(first + b, m, queries, 0);
+    int[] pending = new int[rows];
+    for (int q = 0; q < rows; q++) {
+      pending[q] = q;
+    }
+    int left = rows;
+    // a few neighbours first; the patches whose neighbours were all the image's own rows try many
+    // more; what is left is searched exhaustively
+    for (int e : extra) {
+      if (left == 0) {
+        break;
+      }
+      left = searchSkippingOwnRows(image, first, pending, left, Math.min(bankRows, k + e), k, scores, executor);
+    }
+    float[] query = new float[dim];
+    for (int i = 0; i < left; i++) {
+      candidates.read(first + pending[i], 1, query, 0);
+      scores[pending[i]] = exhaustive(query, 0, image, k);
+    }
+    return scores;
+  }
+
+  /**
+   * Searches the {@code left} patches listed in {@code pending} with {@code fetch} neighbours each
+   * and scores those that found k rows of other images; returns how many are left, listed first in
+   * {@code pending}.
+   */
+  private int searchSkippingOwnRows(int image, int first, int[] pending, int left, int fetch, int k, float[] scores,
+      Executor executor) {
+    Provenance p = model.provenance();
+    int dim = model.dimension();
+    int block = Math.min(left, QUERY_BLOCK);
+    float[] queries = new float[block * dim];
+    float[] dist = new float[block * fetch];
+    int[] idx = new int[block * fetch];
+    int stillLeft = 0;
+    for (int b = 0; b < left; b += QUERY_BLOCK) {
+      int m = Math.min(QUERY_BLOCK, left - b);
+      for (int q = 0; q < m; q++) {
+        candidates.read(first + pending[b + q], 1, queries, q * dim);
+      }
       model.index().search(queries, m, fetch, dist, idx, executor);
       for (int q = 0; q < m; q++) {
         double s = 0;
         int used = 0;
         for (int j = 0; j < fetch && used < k; j++) {
-          int row = idx[q * fetch + j];
-          if (p.imageOf(row) != image) {
+          if (p.imageOf(idx[q * fetch + j]) != image) {
             s += dist[q * fetch + j];
             used++;
           }
         }
-        scores[b + q] = used == k ? (float) (s / k) : exhaustive(queries, q * dim, image, k);
+        if (used == k) {
+          scores[pending[b + q]] = (float) (s / k);
+        } else {
+          pending[stillLeft++] = pending[b + q];
+        }
       }
     }
-    return scores;
+    return stillLeft;
   }
 
   /** The mean squared distance to the k nearest bank rows not from {@code image}, by brute force. */

@@ -173,7 +173,8 @@ class CombinedScoringTest {
           System.arraycopy(bank, first * C, dst, offset, count * C);
         }
       };
-      Calibrator cal = new Calibrator(m, rows, starts);
+      for (int[] tries : new int[][] {{16, 256}, {0, 2}, {}}) {
+      Calibrator cal = new Calibrator(m, rows, starts, tries);
       for (int image = 0; image < 4; image++) {
         float[] got = cal.leaveOneOutPatchScores(image, null);
         for (int q = 0; q < 36; q++) {
@@ -185,9 +186,10 @@ class CombinedScoringTest {
           }
           Arrays.sort(d);
           float expected = (float) ((d[0] + d[1] + d[2]) / 3);
-          assertThat((double) got[q]).as("image %d patch %d", image, q).isCloseTo(expected,
-              org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, expected)));
+          assertThat((double) got[q]).as("tries %s image %d patch %d", Arrays.toString(tries), image, q)
+              .isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, expected)));
         }
+      }
       }
     }
   }

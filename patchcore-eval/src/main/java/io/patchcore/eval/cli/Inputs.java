@@ -156,7 +156,7 @@ final class Inputs {
     try {
       AnomalyResult a = scorer.get();
       return keepMap ? ScoredSample.scored(dataset, sample, a)
-          : ScoredSample.scored(dataset, sample, a.score());
+          : ScoredSample.scoredWithoutMap(dataset, sample, a);
     } catch (RuntimeException e) {
       return ScoredSample.failed(dataset, sample, Cli.oneLine(e));
     }

@@ -41,7 +41,7 @@ final class PatchCoreOptions {
       description = "identity, random, approx-greedy or greedy (default: ${DEFAULT-VALUE}).")
   String sampler = "approx-greedy";
 
-  @Option(names = "--scoring", paramLabel = "KIND", description = "max or reweighted (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--scoring", paramLabel = "KIND", description = "max, reweighted or combined (default: ${DEFAULT-VALUE}).")
   String scoring = "max";
 
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
@@ -81,8 +81,10 @@ final class PatchCoreOptions {
         return ImageScoring.MAX;
       case "reweighted":
         return ImageScoring.REWEIGHTED;
+      case "combined":
+        return ImageScoring.COMBINED;
       default:
-        throw new IllegalArgumentException("--scoring must be max or reweighted, got '" + kind + "'");
+        throw new IllegalArgumentException("--scoring must be max, reweighted or combined, got '" + kind + "'");
     }
   }
 

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
     versionProvider = RootCommand.Version.class,
     description = "PatchCore anomaly / out-of-distribution detection.",
     subcommands = {FitCommand.class, EvaluateCommand.class, ScoreCommand.class, SweepCommand.class,
-        FilterCommand.class, DemoCommand.class, ImportReferenceCommand.class,
+        FilterCommand.class, DemoCommand.class, BenchmarkCommand.class, ImportReferenceCommand.class,
         picocli.AutoComplete.GenerateCompletion.class})
 final class RootCommand implements Runnable {
   @Spec

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Renders a {@linkplain ReportPage planned report} as one self-contained HTML page that shows the
- * results and links the report's files by relative paths. Pure: it reads no file and writes none.
+ * results and links the report's files by relative paths. It writes no file and reads none; it only
+ * checks whether a training image named in an explanation exists, to link it.
  * Every text, names and paths included, is HTML-escaped.
  */
 final class HtmlReport {
@@ -69,7 +70,9 @@ final class HtmlReport {
         .append("td:first-child,th:first-child{text-align:left}\n")
         .append("figure{display:inline-block;margin:.4em;vertical-align:top}\n")
         .append("figcaption{font-size:.8em;max-width:50em;word-break:break-all}\n")
-        .append("img{max-width:100%}\n</style>\n</head>\n<body>\n<h1>")
+        .append("img{max-width:100%}\n")
+        .append(".explained{display:inline-block;vertical-align:top;max-width:40em}\n")
+        .append(".why{font-size:.8em;word-break:break-all}\n</style>\n</head>\n<body>\n<h1>")
         .append(escape(title)).append("</h1>\n");
   }
 
@@ -112,9 +115,63 @@ final class HtmlReport {
     }
     b.append("<h3>").append(escape(heading)).append("</h3>\n<div>\n");
     for (ReportPage.MapFigure f : figures) {
+      if (f.sample().explanation().isEmpty()) {
+        image(f.path(), f.caption());
+        continue;
+      }
+      b.append("<div class=\"explained\">");
       image(f.path(), f.caption());
+      explanation(f.sample().explanation().get());
+      b.append("</div>\n");
     }
     b.append("</div>\n");
+  }
+
+  /** Why the image got its score: the worst patch's nearest training patch, the nearest images. */
+  private void explanation(io.patchcore.Explanation e) {
+    b.append("<div class=\"why\"><b>Why</b><ul>\n");
+    b.append("<li>worst patch at grid (").append(e.worstPatchRow()).append(", ").append(e.worstPatchColumn())
+        .append("), score ").append(escape(Charts.format(e.worstPatchScore())));
+    e.nearestTrainingPatch().ifPresent(p -> b.append("; nearest memory-bank patch: training image ")
+        .append(trainingImage(p.label())).append(" at grid (").append(p.row()).append(", ").append(p.column())
+        .append(") of ").append(p.gridHeight()).append("x").append(p.gridWidth()));
+    b.append("</li>\n");
+    if (!e.nearestTrainingImages().isEmpty()) {
+      b.append("<li>nearest training images as a whole: ");
+      String sep = "";
+      for (io.patchcore.Explanation.TrainingImage t : e.nearestTrainingImages()) {
+        b.append(sep).append(trainingImage(t.label())).append(" (").append(escape(Charts.format(t.distance())))
+            .append(")");
+        sep = ", ";
+      }
+      b.append("</li>\n");
+    }
+    if (!e.components().isEmpty()) {
+      b.append("<li>score components (raw &rarr; normalised): ");
+      String sep = "";
+      for (var c : e.components().entrySet()) {
+        b.append(sep).append(escape(c.getKey())).append(' ').append(escape(Charts.format(c.getValue().raw())))
+            .append(" &rarr; ").append(escape(Charts.format(c.getValue().normalised())));
+        sep = ", ";
+      }
+      b.append("</li>\n");
+    }
+    b.append("</ul></div>");
+  }
+
+  /** A training image's label, linked when it is the path of an existing file. */
+  private static String trainingImage(String label) {
+    java.nio.file.Path p;
+    try {
+      p = java.nio.file.Path.of(label);
+    } catch (java.nio.file.InvalidPathException e) {
+      return "<code>" + escape(label) + "</code>";
+    }
+    if (!java.nio.file.Files.isRegularFile(p)) {
+      return "<code>" + escape(label) + "</code>";
+    }
+    return "<a href=\"" + escape(p.toAbsolutePath().toUri().toString()) + "\"><code>" + escape(label)
+        + "</code></a>";
   }
 
   private void failures(List<ScoredSample> samples) {

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.patchcore.AnomalyMap;
 import io.patchcore.AnomalyResult;
+import io.patchcore.Explanation;
 import io.patchcore.eval.data.Sample;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -21,10 +22,12 @@ import java.util.OptionalDouble;
  * @param score the raw image score; empty exactly when {@code error} is present
  * @param map the anomaly map, needed for pixel metrics and map images; empty when not kept
  * @param error why the image could not be scored; empty for a scored image
+ * @param explanation why the image got its score (shown in {@code report.html}); empty when not
+ *     kept or for a failed image
  */
 public record ScoredSample(
     String dataset, Sample sample, OptionalDouble score, Optional<AnomalyMap> map,
-    Optional<String> error) {
+    Optional<String> error, Optional<Explanation> explanation) {
 
   /**
    * Checks for nulls, that exactly one of score and error is present, that a score is finite, that
@@ -35,9 +38,13 @@ public record ScoredSample(
    * @param score the raw score, or empty for a failed image
    * @param map the anomaly map, or empty
    * @param error why the image failed, or empty for a scored image
+   * @param explanation why the image got its score, or empty
    * @throws IllegalArgumentException if one of the checks fails; the message names the image
    */
   public ScoredSample {
+    Objects.requireNonNull(explanation, "explanation");
+    checkArgument(error.isEmpty() || explanation.isEmpty(), "failed sample %s cannot have an explanation",
+        sample == null ? null : sample.path());
     Objects.requireNonNull(dataset, "dataset");
     Objects.requireNonNull(sample, "sample");
     Objects.requireNonNull(score, "score");
@@ -55,6 +62,21 @@ public record ScoredSample(
   }
 
   /**
+   * A scored image or a failure without an explanation (the form before explanations existed).
+   *
+   * @param dataset the dataset's name
+   * @param sample the image
+   * @param score the raw score, or empty for a failed image
+   * @param map the anomaly map, or empty
+   * @param error why the image failed, or empty for a scored image
+   * @throws IllegalArgumentException if one of the record's checks fails
+   */
+  public ScoredSample(String dataset, Sample sample, OptionalDouble score, Optional<AnomalyMap> map,
+      Optional<String> error) {
+    this(dataset, sample, score, map, error, Optional.empty());
+  }
+
+  /**
    * A scored image whose anomaly map is kept (4 bytes a pixel, about 200 KB for a 224x224 map;
    * use {@link #scored(String, Sample, double)} when neither pixel metrics nor map images are
    * wanted for many images).
@@ -68,7 +90,21 @@ public record ScoredSample(
   public static ScoredSample scored(String dataset, Sample sample, AnomalyResult result) {
     Objects.requireNonNull(result, "result");
     return new ScoredSample(dataset, sample, OptionalDouble.of(result.score()),
-        Optional.of(result.map()), Optional.empty());
+        Optional.of(result.map()), Optional.empty(), Optional.of(result.explanation()));
+  }
+
+  /**
+   * A scored image without a map but with its explanation (a few hundred bytes).
+   *
+   * @param dataset the dataset's name
+   * @param sample the image
+   * @param result the model's result; its score and explanation are kept
+   * @return the scored sample
+   */
+  public static ScoredSample scoredWithoutMap(String dataset, Sample sample, AnomalyResult result) {
+    Objects.requireNonNull(result, "result");
+    return new ScoredSample(dataset, sample, OptionalDouble.of(result.score()), Optional.empty(),
+        Optional.empty(), Optional.of(result.explanation()));
   }
 
   /**

@@ -238,6 +238,31 @@ class EvaluationReportTest {
   }
 
   @Test
+  void reportShowsEachMappedImagesExplanation() throws IOException {
+    Path root = tmp.resolve("x");
+    Path trainingImage = image(root.resolve("train/t<1>.png"), 3);
+    List<ScoredSample> list = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Path p = image(root.resolve("img" + i + ".png"), i);
+      AnomalyResult plain = result(i, 0f, -1, -1);
+      io.patchcore.Explanation why = new io.patchcore.Explanation(2, 5, 0.75 + i,
+          Optional.of(new io.patchcore.Explanation.TrainingPatch(7, trainingImage.toString(), 1, 4, 28, 28, 0.75 + i)),
+          List.of(new io.patchcore.Explanation.TrainingImage(3, "image 3 & <b>", 0.5),
+              new io.patchcore.Explanation.TrainingImage(7, trainingImage.toString(), 0.625)),
+          Map.of("global", new io.patchcore.Explanation.Component(0.5, 2.25)));
+      list.add(ScoredSample.scored("d", new Sample(p, i < 2 ? "gt" : "syn", OptionalInt.of(i < 2 ? 0 : 1),
+          Optional.empty()), new AnomalyResult(plain.score(), plain.map(), plain.patchScores(), why)));
+    }
+    EvaluationReport.builder(list).topK(1).build().write(tmp.resolve("o"));
+    String html = Files.readString(tmp.resolve("o/report.html"), StandardCharsets.UTF_8);
+    assertThat(html).contains("worst patch at grid (2, 5), score 3.7500", "nearest memory-bank patch: training image",
+        "at grid (1, 4) of 28x28", "href=\"" + trainingImage.toAbsolutePath().toUri(),
+        "image 3 &amp; &lt;b&gt;", "global 0.5000 &rarr; 2.2500", "t&lt;1&gt;.png").doesNotContain("<b>&");
+    // two figures (top 1, bottom 1), each explained
+    assertThat(html.split("class=\"why\"", -1)).hasSize(3);
+  }
+
+  @Test
   void fixedThresholdAndNoMapsGiveNoMapImagesAndEmptyPixelMetrics() throws IOException {
     Path root = tmp.resolve("d");
     List<ScoredSample> list = new ArrayList<>();
