@@ -16,7 +16,7 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class IdxImagesTest {
+public class IdxImagesTest {
   @TempDir
   Path dir;
 
