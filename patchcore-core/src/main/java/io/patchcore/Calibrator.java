@@ -64,7 +64,7 @@ final class Calibrator {
       progress.onProgress("calibrate", c + 1, count);
     }
     return new CombinedScoring(CombinedScoring.TOP_FRACTION, CombinedScoring.GLOBAL_NEIGHBOURS, count,
-        Calibration.of(max), Calibration.of(top), Calibration.of(global));
+        Calibration.of(max), Calibration.of(top), Calibration.of(global), CombinedScoring.DEFAULT_WEIGHTS);
   }
 
   /** The patch scores of training image {@code image} against the bank without its own rows. */

@@ -9,7 +9,35 @@ import java.util.Arrays;
  * it, and each component's calibration.
  */
 record CombinedScoring(double topFraction, int globalNeighbours, int calibrationImages, Calibration patchMax,
-    Calibration patchTopMean, Calibration global) {
+    Calibration patchTopMean, Calibration global, Weights weights) {
+  /**
+   * The components' weights in the fused score, each finite and at least 0, not all 0.
+   *
+   * @param patchMax the weight of the largest patch score
+   * @param patchTopMean the weight of the top-10% mean
+   * @param global the weight of the global distance
+   */
+  record Weights(double patchMax, double patchTopMean, double global) {
+    Weights {
+      for (double w : new double[] {patchMax, patchTopMean, global}) {
+        if (!(w >= 0) || !Double.isFinite(w)) {
+          throw new IllegalArgumentException("COMBINED weights must be finite and >= 0, got " + w);
+        }
+      }
+      if (patchMax + patchTopMean + global <= 0) {
+        throw new IllegalArgumentException("COMBINED weights must not all be 0");
+      }
+    }
+
+    /** The weighted mean of the normalised components (patchMax, patchTopMean, global). */
+    double fuse(double[] z) {
+      return (patchMax * z[0] + patchTopMean * z[1] + global * z[2]) / (patchMax + patchTopMean + global);
+    }
+  }
+
+  /** The weights new fits use. */
+  static final Weights DEFAULT_WEIGHTS = new Weights(1, 1, 1);
+
   /** The fraction of the highest patch scores the top mean averages. */
   static final double TOP_FRACTION = 0.1;
   /** Global neighbours averaged. */
@@ -38,12 +66,8 @@ record CombinedScoring(double topFraction, int globalNeighbours, int calibration
         global.normalise(globalRaw)};
   }
 
-  /** The image score: the mean of the normalised components. */
-  static double fuse(double[] normalised) {
-    double s = 0;
-    for (double v : normalised) {
-      s += v;
-    }
-    return s / normalised.length;
+  /** The image score: the weighted mean of the normalised components. */
+  double fuse(double[] normalised) {
+    return weights.fuse(normalised);
   }
 }

@@ -33,8 +33,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>Version 2 adds the header fields {@code provenance {images, globalDimension, labelsBytes,
  * encoding}} and, with {@code imageScoring} COMBINED, {@code combined {topFraction,
- * globalNeighbours, calibrationImages, patchMax, patchTopMean, global}} (each component
- * {@code {median, scale}}). The provenance sections follow the bank: per bank row its training
+ * globalNeighbours, calibrationImages, patchMax, patchTopMean, global, weights}} (each component
+ * {@code {median, scale}}; {@code weights {patchMax, patchTopMean, global}}). The provenance sections follow the bank: per bank row its training
  * image, grid row and grid column (int32), per training image its patch-grid height and width
  * (int32), per training image its global descriptor ({@code globalDimension} float32), and the
  * training image labels as a UTF-8 JSON array of {@code images} strings ({@code labelsBytes}
@@ -234,7 +234,8 @@ final class ModelFile {
       CombinedHeader ch = h.combined();
       CombinedScoring combined = ch == null ? null : new CombinedScoring(ch.topFraction(), ch.globalNeighbours(),
           ch.calibrationImages(), ch.patchMax().calibration(), ch.patchTopMean().calibration(),
-          ch.global().calibration());
+          ch.global().calibration(), new CombinedScoring.Weights(ch.weights().patchMax(),
+          ch.weights().patchTopMean(), ch.weights().global()));
       return new PatchCoreModel(config, embedder, bank, h.bank().rows(), h.training().candidatePatches(), provenance,
           combined);
     } catch (RuntimeException e) {
@@ -364,7 +365,8 @@ final class ModelFile {
           p == null ? null : new ProvenanceHeader(p.images(), p.globalDimension, labelsBytes, PROVENANCE_ENCODING),
           cs == null ? null : new CombinedHeader(cs.topFraction(), cs.globalNeighbours(), cs.calibrationImages(),
               CalibrationHeader.of(cs.patchMax()), CalibrationHeader.of(cs.patchTopMean()),
-              CalibrationHeader.of(cs.global())));
+              CalibrationHeader.of(cs.global()), new WeightsHeader(cs.weights().patchMax(),
+              cs.weights().patchTopMean(), cs.weights().global())));
     }
 
     /** Bytes of the payload this header describes. */
@@ -480,15 +482,24 @@ final class ModelFile {
 
   /** Header field {@code combined}: COMBINED scoring's parameters and calibration. */
   record CombinedHeader(double topFraction, int globalNeighbours, int calibrationImages, CalibrationHeader patchMax,
-      CalibrationHeader patchTopMean, CalibrationHeader global) {
+      CalibrationHeader patchTopMean, CalibrationHeader global, WeightsHeader weights) {
     static CombinedHeader parse(HeaderFields c, int images) throws ModelFormatException {
       double top = c.number("topFraction", Double.MIN_VALUE, 1);
       int neighbours = c.integer("globalNeighbours", 1, Math.max(1, images - 1));
       int calibration = c.integer("calibrationImages", 1, images);
+      HeaderFields w = c.object("weights");
+      WeightsHeader weights = new WeightsHeader(w.number("patchMax", 0, 1e6), w.number("patchTopMean", 0, 1e6),
+          w.number("global", 0, 1e6));
+      if (weights.patchMax() + weights.patchTopMean() + weights.global() <= 0) {
+        throw c.invalid("weights", "must not all be 0");
+      }
       return new CombinedHeader(top, neighbours, calibration, CalibrationHeader.parse(c, "patchMax"),
-          CalibrationHeader.parse(c, "patchTopMean"), CalibrationHeader.parse(c, "global"));
+          CalibrationHeader.parse(c, "patchTopMean"), CalibrationHeader.parse(c, "global"), weights);
     }
   }
+
+  /** The components' weights in the fused score. */
+  record WeightsHeader(double patchMax, double patchTopMean, double global) {}
 
   /** One component's calibration: {@code (raw - median) / scale}. */
   record CalibrationHeader(double median, double scale) {

@@ -231,7 +231,7 @@ public final class PatchCoreModel implements AutoCloseable {
           double[] raw = {patch[worst], CombinedScoring.topMean(patch, combined.topFraction()),
               Provenance.meanOfNearest(global, combined.globalNeighbours())};
           double[] z = combined.normalise(raw[0], raw[1], raw[2]);
-          score = CombinedScoring.fuse(z);
+          score = combined.fuse(z);
           Map<String, Explanation.Component> parts = new LinkedHashMap<>();
           parts.put("patchMax", new Explanation.Component(raw[0], z[0]));
           parts.put("patchTopMean", new Explanation.Component(raw[1], z[1]));

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -86,12 +87,12 @@ class CombinedScoringTest {
         assertThat(patchMax.raw()).isEqualTo(a.score());
         assertThat(b.patchScores()).isEqualTo(a.patchScores());
         assertThat(b.explanation().components()).containsOnlyKeys("patchMax", "patchTopMean", "global");
-        double sum = 0;
-        for (Explanation.Component c : b.explanation().components().values()) {
-          sum += c.normalised();
-        }
-        double mean = sum / 3;
-        assertThat(b.score()).isEqualTo(mean);
+        CombinedScoring.Weights w = combined.combined().weights();
+        Map<String, Explanation.Component> parts = b.explanation().components();
+        double mean = (w.patchMax() * parts.get("patchMax").normalised()
+            + w.patchTopMean() * parts.get("patchTopMean").normalised()
+            + w.global() * parts.get("global").normalised()) / (w.patchMax() + w.patchTopMean() + w.global());
+        assertThat(b.score()).isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-12));
         assertThat(a.explanation().components()).isEmpty();
       }
     }
@@ -268,6 +269,10 @@ class CombinedScoringTest {
     String zero = h.replaceFirst("(\"patchMax\" : \\{\\s*\"median\" : [^,]+,\\s*\"scale\" : )[^\\s}]+", "$10.0");
     assertThat(zero).isNotEqualTo(h);
     assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, zero, true), null)).contains("scale", "0.0");
+    // negative weight
+    String negative = h.replaceFirst("(\"weights\" : \\{\\s*\"patchMax\" : )[^,]+", "$1-1.0");
+    assertThat(negative).isNotEqualTo(h);
+    assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, negative, true), null)).contains("patchMax", "-1.0");
     // COMBINED without its calibration
     String noCombined = h.replace("\"combined\"", "\"combinedX\"");
     assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, noCombined, true), null)).contains("'combined'");
