@@ -89,7 +89,7 @@ final class FitPipeline {
                 + "other channel counts than the first image's"));
           }
           store.append(emb.data());
-          labels.add(batchItems.get(i) instanceof Path path ? path.toString() : "image " + (base + i));
+          labels.add(label(batchItems.get(i), base + i));
           grids.add(new int[] {emb.gridH(), emb.gridW()});
           globals.add(descriptors[i]);
         }
@@ -183,10 +183,23 @@ final class FitPipeline {
    */
   private static RuntimeException trainingFailure(long index, Object item, RuntimeException cause) {
     String message = String.valueOf(cause.getMessage());
-    String file = item instanceof Path p && !message.contains(p.toString()) ? " (" + p + ")" : "";
+    String name = item instanceof Path p ? p.toString()
+        : item instanceof PatchCore.LabelledImage li ? li.label() : null;
+    String file = name != null && !message.contains(name) ? " (" + name + ")" : "";
     String text = "training image " + index + file + ": " + message;
     return cause instanceof IllegalStateException ? new IllegalStateException(text, cause)
         : new IllegalArgumentException(text, cause);
+  }
+
+  /** What explanations call a training item: its path or label, else {@code "image N"}. */
+  private static String label(Object item, long index) {
+    if (item instanceof Path path) {
+      return path.toString();
+    }
+    if (item instanceof PatchCore.LabelledImage li) {
+      return li.label();
+    }
+    return "image " + index;
   }
 
   private static boolean isIdentity(int[] idx) {

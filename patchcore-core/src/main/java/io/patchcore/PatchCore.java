@@ -266,6 +266,46 @@ public final class PatchCore {
   }
 
   /**
+   * A training image with the label explanations give it (for example the path it was read from).
+   *
+   * @param label the label, not blank
+   * @param image the image
+   */
+  public record LabelledImage(String label, BufferedImage image) {
+    /**
+     * Checks the parts.
+     *
+     * @param label the label, not blank
+     * @param image the image
+     * @throws NullPointerException if a part is null
+     * @throws IllegalArgumentException if {@code label} is blank
+     */
+    public LabelledImage {
+      Objects.requireNonNull(label, "label");
+      Objects.requireNonNull(image, "image");
+      if (label.isBlank()) {
+        throw new IllegalArgumentException("label must not be blank");
+      }
+    }
+  }
+
+  /**
+   * Fits on images that carry labels: as {@link #fit}, but {@link Explanation}s name each training
+   * image by its label (images given to {@link #fit} are {@code "image N"}, files given to
+   * {@link #fitPaths} their path).
+   *
+   * @param images the normal training images with their labels, in order
+   * @return the fitted model
+   * @throws NullPointerException if {@code images} is null
+   * @throws IllegalStateException as {@link #fit}
+   * @throws IllegalArgumentException as {@link #fit}
+   */
+  public PatchCoreModel fitLabelled(Iterable<LabelledImage> images) {
+    FeatureExtractor bb = requireBackbone();
+    return new FitPipeline(this).run(images, item -> () -> bb.extract(item.image()));
+  }
+
+  /**
    * Fits on image files (PNG, JPEG and whatever ImageIO decodes); errors name the file.
    *
    * @param images paths of the normal training images, in order

@@ -280,6 +280,49 @@ class CombinedScoringTest {
   }
 
   @Test
+  void labelledAndPathFits_nameTheTrainingImages() {
+    // feature maps through a backbone that ignores the image: labels come from the items
+    List<FeatureMaps> maps = images(12, 4);
+    io.patchcore.feature.FeatureExtractor bb = new io.patchcore.feature.FeatureExtractor() {
+      @Override
+      public FeatureMaps extract(java.awt.image.BufferedImage image) {
+        return maps.get(image.getWidth() - 1);
+      }
+
+      @Override
+      public String id() {
+        return "fake";
+      }
+
+      @Override
+      public List<String> layerNames() {
+        return List.of("f");
+      }
+
+      @Override
+      public Map<String, String> configuration() {
+        return Map.of();
+      }
+
+      @Override
+      public void close() {}
+    };
+    List<PatchCore.LabelledImage> items = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      items.add(new PatchCore.LabelledImage("tiles/t" + i + ".png",
+          new java.awt.image.BufferedImage(i + 1, 1, java.awt.image.BufferedImage.TYPE_INT_RGB)));
+    }
+    try (PatchCoreModel m = PatchCore.builder().backbone(bb).patchSize(1).pretrainDimension(C).targetDimension(C)
+        .sampler(Samplers.identity()).threads(1).build().fitLabelled(items)) {
+      Explanation e = m.scoreFeatures(maps.get(3)).explanation();
+      assertThat(e.nearestTrainingPatch().orElseThrow().label()).isEqualTo("tiles/t3.png");
+      assertThat(e.nearestTrainingImages().get(0).label()).isEqualTo("tiles/t3.png");
+    }
+    assertThatThrownBy(() -> new PatchCore.LabelledImage(" ", new java.awt.image.BufferedImage(1, 1, 1)))
+        .hasMessageContaining("blank");
+  }
+
+  @Test
   void globalDescriptor_isUnitBlocksOfMeanAndStd() {
     float[] chw = {1, 1, 1, 1, /* channel 1 */ 0, 2, 0, 2};
     FeatureMaps maps = new FeatureMaps(2, 2, List.of(new FeatureMap("f", 2, 2, 2, chw)));

@@ -50,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
           .sampler(Samplers.approximateGreedy(0.1)).neighbours(1).seed(DemoData.DEFAULT_SEED)
           .progressListener(new ConsoleProgress()).build();
       w.println("fitting " + pc);
-      try (PatchCoreModel model = pc.fit(Inputs.readable(dataset.train(), spec.commandLine().getErr(), failed))) {
+      try (PatchCoreModel model = pc.fitLabelled(Inputs.readable(dataset.train(), spec.commandLine().getErr(), failed))) {
         model.save(out.resolve("model.patchcore"));
         w.printf(Locale.ROOT, "memory bank %d of %d patches -> %s%n", model.bankSize(), model.candidateSize(),
             out.resolve("model.patchcore"));

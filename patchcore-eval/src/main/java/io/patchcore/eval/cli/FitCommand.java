@@ -63,7 +63,7 @@ final class FitCommand implements Callable<Integer> {
       PatchCore pc = options.build(bb, backbone.layers, swept.patchSize, swept.coreset,
           swept.neighbours, (stage, done, total) -> progress.onProgress(stage, done,
               "extract".equals(stage) ? Math.max(done, train.size() - failed.size()) : total));
-      try (PatchCoreModel model = pc.fit(Inputs.readable(train, err, failed))) {
+      try (PatchCoreModel model = pc.fitLabelled(Inputs.readable(train, err, failed))) {
         model.save(this.out);
         out.printf("fitted %s on %d of %d images: memory bank %d x %d of %d patches -> %s%n", pc, train.size()
             - failed.size(), train.size(), model.bankSize(), model.dimension(), model.candidateSize(), this.out);

@@ -1,6 +1,7 @@
 package io.patchcore.eval.cli;
 
 import io.patchcore.AnomalyResult;
+import io.patchcore.PatchCore;
 import io.patchcore.PatchCoreModel;
 import io.patchcore.ProgressListener;
 import io.patchcore.backbones.Backbones;
@@ -101,17 +102,17 @@ final class Inputs {
    * The decodable images of {@code samples}, read lazily in order; images that cannot be read are
    * reported to {@code err}, counted in {@code failures} and skipped.
    */
-  static Iterable<BufferedImage> readable(List<Sample> samples, PrintWriter err, List<Sample> failures) {
+  static Iterable<PatchCore.LabelledImage> readable(List<Sample> samples, PrintWriter err, List<Sample> failures) {
     return () -> new Iterator<>() {
       private int next;
-      private BufferedImage pending;
+      private PatchCore.LabelledImage pending;
 
       @Override
       public boolean hasNext() {
         while (pending == null && next < samples.size()) {
           Sample s = samples.get(next++);
           try {
-            pending = Images.read(s.path());
+            pending = new PatchCore.LabelledImage(s.path().toString(), Images.read(s.path()));
           } catch (RuntimeException e) {
             err.println("patchcore: skipped " + s.path() + ": " + Cli.oneLine(e));
             failures.add(s);
@@ -121,11 +122,11 @@ final class Inputs {
       }
 
       @Override
-      public BufferedImage next() {
+      public PatchCore.LabelledImage next() {
         if (!hasNext()) {
           throw new NoSuchElementException();
         }
-        BufferedImage b = pending;
+        PatchCore.LabelledImage b = pending;
         pending = null;
         return b;
       }

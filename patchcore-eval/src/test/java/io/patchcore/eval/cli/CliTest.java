@@ -121,7 +121,10 @@ class CliTest {
     assertThat(scores).hasSize(1 + 16);
     JsonNode json = new ObjectMapper().readTree(out.resolve("scores.json").toFile());
     assertThat(json.size()).isGreaterThan(0);
-    assertThat(Files.readString(out.resolve("report.html"))).contains("<html");
+    String html = Files.readString(out.resolve("report.html"));
+    // each mapped image is explained, naming the training files by their paths (fit reads files)
+    assertThat(html).contains("<html", "nearest memory-bank patch: training image <a href=\"file:",
+        data.resolve("train").toString(), "nearest training images as a whole");
     try (Stream<Path> files = Files.walk(out)) {
       List<Path> pngs = files.filter(p -> p.toString().endsWith(".png")).toList();
       assertThat(pngs).isNotEmpty();
