@@ -20,6 +20,9 @@ import java.util.function.Supplier;
  * sampler to the memory bank.
  */
 final class FitPipeline {
+  /** The global descriptor of new fits. */
+  static final GlobalDescriptor DESCRIPTOR = GlobalDescriptor.parse(GlobalDescriptor.DEFAULT_SPEC);
+
   private final PatchCore config;
   private final Executor executor;
 
@@ -77,7 +80,7 @@ final class FitPipeline {
           try {
             FeatureMaps maps = pending.get(i).get();
             out[i] = e.embed(maps);
-            descriptors[i] = GlobalDescriptor.describe(maps, e.layers());
+            descriptors[i] = DESCRIPTOR.describe(maps, e.layers());
           } catch (RuntimeException ex) {
             throw trainingFailure(base + i, batchItems.get(i), ex);
           }
@@ -162,7 +165,7 @@ final class FitPipeline {
     for (int i = 0; i < n; i++) {
       System.arraycopy(globals.get(i), 0, descriptors, i * globalDim, globalDim);
     }
-    Provenance provenance = new Provenance(labels, gridSizes, origins, descriptors, globalDim);
+    Provenance provenance = new Provenance(labels, gridSizes, origins, descriptors, globalDim, DESCRIPTOR);
     PatchCoreModel model = new PatchCoreModel(config, embedder, memory, selected.length, rows, provenance, null);
     if (config.scoring != ImageScoring.COMBINED) {
       return model;

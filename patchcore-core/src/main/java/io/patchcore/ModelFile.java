@@ -31,8 +31,9 @@ import java.util.function.UnaryOperator;
  * payload is the memory bank, row-major float32 little-endian ({@code 4 * rows * dimension}
  * bytes), followed in version 2 by the training provenance.
  *
- * <p>Version 2 adds the header fields {@code provenance {images, globalDimension, labelsBytes,
- * encoding}} and, with {@code imageScoring} COMBINED, {@code combined {topFraction,
+ * <p>Version 2 adds the header fields {@code provenance {images, globalDimension, descriptor,
+ * labelsBytes, encoding}} (descriptor: the global descriptor's spec, such as
+ * {@code "mean,std,grid2"}) and, with {@code imageScoring} COMBINED, {@code combined {topFraction,
  * globalNeighbours, calibrationImages, patchMax, patchTopMean, global, weights}} (each component
  * {@code {median, scale}}; {@code weights {patchMax, patchTopMean, global}}). The provenance sections follow the bank: per bank row its training
  * image, grid row and grid column (int32), per training image its patch-grid height and width
@@ -307,7 +308,8 @@ final class ModelFile {
     if (labels.length != n || Arrays.asList(labels).contains(null)) {
       throw r.bad("the file holds " + labels.length + " training image labels (or a null one) for " + n + " images");
     }
-    return new Provenance(List.of(labels), grids, origins, globals, ph.globalDimension());
+    return new Provenance(List.of(labels), grids, origins, globals, ph.globalDimension(),
+        io.patchcore.internal.feature.GlobalDescriptor.parse(ph.descriptor()));
   }
 
   private static void checkBackbone(ContainerReader r, Header h, FeatureExtractor backbone)
@@ -362,7 +364,8 @@ final class ModelFile {
           new SamplerHeader(spec.kind(), spec.fraction(), spec.projection(), spec.starts(), c.sampler.description()),
           c.neighbours, c.scoring.name(), c.reweightingNeighbours, c.sigma, c.seed,
           new Training(model.candidateSize()), new Bank(model.bankSize(), model.dimension(), ENCODING),
-          p == null ? null : new ProvenanceHeader(p.images(), p.globalDimension, labelsBytes, PROVENANCE_ENCODING),
+          p == null ? null : new ProvenanceHeader(p.images(), p.globalDimension, p.descriptor.spec(), labelsBytes,
+              PROVENANCE_ENCODING),
           cs == null ? null : new CombinedHeader(cs.topFraction(), cs.globalNeighbours(), cs.calibrationImages(),
               CalibrationHeader.of(cs.patchMax()), CalibrationHeader.of(cs.patchTopMean()),
               CalibrationHeader.of(cs.global()), new WeightsHeader(cs.weights().patchMax(),
@@ -461,7 +464,7 @@ final class ModelFile {
    * Header field {@code provenance}: the sections after the bank; {@code images} training images,
    * descriptors of {@code globalDimension} floats each, {@code labelsBytes} of labels.
    */
-  record ProvenanceHeader(int images, int globalDimension, long labelsBytes, String encoding) {
+  record ProvenanceHeader(int images, int globalDimension, String descriptor, long labelsBytes, String encoding) {
     long bytes(int bankRows) {
       return 12L * bankRows + 8L * images + 4L * images * globalDimension + labelsBytes;
     }
@@ -475,8 +478,14 @@ final class ModelFile {
       if (3L * bankRows > MAX_ARRAY) {
         throw p.bad("origins of " + bankRows + " bank rows exceed one array");
       }
+      String descriptor = p.text("descriptor");
+      try {
+        io.patchcore.internal.feature.GlobalDescriptor.parse(descriptor);
+      } catch (IllegalArgumentException e) {
+        throw p.invalid("descriptor", e.getMessage());
+      }
       long labels = p.longInteger("labelsBytes", 2, MAX_LABEL_BYTES);
-      return new ProvenanceHeader(images, g, labels, p.oneOf("encoding", List.of(PROVENANCE_ENCODING)));
+      return new ProvenanceHeader(images, g, descriptor, labels, p.oneOf("encoding", List.of(PROVENANCE_ENCODING)));
     }
   }
 

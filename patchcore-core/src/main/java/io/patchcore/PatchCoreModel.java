@@ -5,7 +5,6 @@ import io.patchcore.feature.FeatureMaps;
 import io.patchcore.internal.feature.Bilinear;
 import io.patchcore.internal.feature.Embedder;
 import io.patchcore.internal.feature.Gaussian;
-import io.patchcore.internal.feature.GlobalDescriptor;
 import io.patchcore.internal.knn.SearchSteps;
 import io.patchcore.knn.Compute;
 import java.awt.image.BufferedImage;
@@ -225,7 +224,7 @@ public final class PatchCoreModel implements AutoCloseable {
     if (provenance != null) {
       nearestPatch = Optional.of(provenance.patch(idx[worst * k], dist[worst * k]));
       if (provenance.globalDimension > 0) {
-        double[] global = provenance.globalDistances(GlobalDescriptor.describe(maps, embedder.layers()), -1);
+        double[] global = provenance.globalDistances(provenance.describe(maps, embedder.layers()), -1);
         nearestImages = provenance.nearestImages(global, NEAREST_IMAGES);
         if (combined != null) {
           double[] raw = {patch[worst], CombinedScoring.topMean(patch, combined.topFraction()),

@@ -19,8 +19,12 @@ final class Provenance {
   /** Per training image: its global descriptor, {@code globalDimension} floats. */
   final float[] globals;
   final int globalDimension;
+  /** How the descriptors were computed. */
+  final io.patchcore.internal.feature.GlobalDescriptor descriptor;
 
-  Provenance(List<String> labels, int[] grids, int[] origins, float[] globals, int globalDimension) {
+  Provenance(List<String> labels, int[] grids, int[] origins, float[] globals, int globalDimension,
+      io.patchcore.internal.feature.GlobalDescriptor descriptor) {
+    this.descriptor = java.util.Objects.requireNonNull(descriptor, "descriptor");
     this.labels = List.copyOf(labels);
     this.grids = grids;
     this.origins = origins;
@@ -48,6 +52,16 @@ final class Provenance {
   /** The training image bank row {@code row} was taken from. */
   int imageOf(int row) {
     return origins[3 * row];
+  }
+
+  /** The global descriptor of an image's feature maps, checked against the training images'. */
+  float[] describe(io.patchcore.feature.FeatureMaps maps, List<String> layers) {
+    float[] d = descriptor.describe(maps, layers);
+    if (d.length != globalDimension) {
+      throw new IllegalArgumentException("the feature maps give a global descriptor of " + d.length
+          + " values, the training images' have " + globalDimension + " (other channel counts?)");
+    }
+    return d;
   }
 
   /**

@@ -273,6 +273,11 @@ class CombinedScoringTest {
     String negative = h.replaceFirst("(\"weights\" : \\{\\s*\"patchMax\" : )[^,]+", "$1-1.0");
     assertThat(negative).isNotEqualTo(h);
     assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, negative, true), null)).contains("patchMax", "-1.0");
+    // an unknown descriptor
+    String descriptor = h.replaceFirst("\"descriptor\" : \"[^\"]+\"", "\"descriptor\" : \"median\"");
+    assertThat(descriptor).isNotEqualTo(h);
+    assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, descriptor, true), null))
+        .contains("'provenance.descriptor'", "median");
     // COMBINED without its calibration
     String noCombined = h.replace("\"combined\"", "\"combinedX\"");
     assertThat(ModelFileTest.messageOf(ModelFileTest.withHeader(f, noCombined, true), null)).contains("'combined'");
@@ -326,9 +331,19 @@ class CombinedScoringTest {
   void globalDescriptor_isUnitBlocksOfMeanAndStd() {
     float[] chw = {1, 1, 1, 1, /* channel 1 */ 0, 2, 0, 2};
     FeatureMaps maps = new FeatureMaps(2, 2, List.of(new FeatureMap("f", 2, 2, 2, chw)));
-    float[] d = GlobalDescriptor.describe(maps, List.of("f"));
+    float[] d = GlobalDescriptor.parse("mean,std").describe(maps, List.of("f"));
     // means (1, 1) -> (0.7071, 0.7071); stds (0, 1) -> (0, 1)
     assertThat(d).containsExactly(new float[] {0.70710677f, 0.70710677f, 0f, 1f},
         org.assertj.core.data.Offset.offset(1e-6f));
+    // grid2 on a 2x2 map: each cell is one position -> (1, 0), (1, 2), (1, 0), (1, 2), unit
+    float[] g = GlobalDescriptor.parse("mean,grid2").describe(maps, List.of("f"));
+    float r = 0.70710677f;
+    assertThat(g).containsExactly(new float[] {r, r, 1, 0, 0.4472136f, 0.8944272f, 1, 0, 0.4472136f, 0.8944272f},
+        org.assertj.core.data.Offset.offset(1e-6f));
+    // grid3 on a 2x2 map: cells never empty
+    assertThat(GlobalDescriptor.parse("mean,grid3").describe(maps, List.of("f"))).hasSize(2 + 9 * 2);
+    assertThatThrownBy(() -> GlobalDescriptor.parse("std,mean")).hasMessageContaining("'std,mean'");
+    assertThatThrownBy(() -> GlobalDescriptor.parse("mean,grid4,grid2")).hasMessageContaining("grid2");
+    assertThatThrownBy(() -> GlobalDescriptor.parse("mean,grid17")).hasMessageContaining("grid17");
   }
 }
