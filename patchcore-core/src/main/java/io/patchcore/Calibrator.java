@@ -49,6 +49,7 @@ final class Calibrator {
     double[] max = new double[count];
     double[] top = new double[count];
     double[] global = new double[count];
+    int neighbours = Math.min(CombinedScoring.GLOBAL_NEIGHBOURS, n - 1);
     for (int c = 0; c < count; c++) {
       int image = chosen[c];
       float[] patch = leaveOneOutPatchScores(image, executor);
@@ -60,10 +61,10 @@ final class Calibrator {
       top[c] = CombinedScoring.topMean(patch, CombinedScoring.TOP_FRACTION);
       float[] own = new float[p.globalDimension];
       System.arraycopy(p.globals, image * p.globalDimension, own, 0, p.globalDimension);
-      global[c] = Provenance.meanOfNearest(p.globalDistances(own, image), CombinedScoring.GLOBAL_NEIGHBOURS);
+      global[c] = Provenance.meanOfNearest(p.globalDistances(own, image), neighbours);
       progress.onProgress("calibrate", c + 1, count);
     }
-    return new CombinedScoring(CombinedScoring.TOP_FRACTION, CombinedScoring.GLOBAL_NEIGHBOURS, count,
+    return new CombinedScoring(CombinedScoring.TOP_FRACTION, neighbours, count,
         Calibration.of(max), Calibration.of(top), Calibration.of(global), CombinedScoring.DEFAULT_WEIGHTS);
   }
 

@@ -40,12 +40,12 @@ record CombinedScoring(double topFraction, int globalNeighbours, int calibration
 
   /** The fraction of the highest patch scores the top mean averages. */
   static final double TOP_FRACTION = 0.1;
-  /** Global neighbours averaged. */
-  static final int GLOBAL_NEIGHBOURS = 2;
+  /** Global neighbours averaged (fewer when there are fewer other training images). */
+  static final int GLOBAL_NEIGHBOURS = 5;
   /** The most training images scored to calibrate the components. */
   static final int MAX_CALIBRATION_IMAGES = 100;
-  /** Training images needed: leaving one out must leave {@link #GLOBAL_NEIGHBOURS}. */
-  static final int MIN_TRAINING_IMAGES = GLOBAL_NEIGHBOURS + 1;
+  /** Training images needed: leaving one out must leave 2 global neighbours. */
+  static final int MIN_TRAINING_IMAGES = 3;
 
   /** The mean of the highest {@code ceil(fraction * n)} (at least 1) of {@code patch}. */
   static double topMean(float[] patch, double fraction) {

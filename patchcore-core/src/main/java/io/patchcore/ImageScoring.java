@@ -13,17 +13,20 @@ public enum ImageScoring {
   REWEIGHTED,
   /**
    * Patch evidence fused with image-level evidence, for images whose patches each look plausible
-   * while the whole does not. The score is the mean of three normalised components:
+   * while the whole does not. It fuses three components:
    *
    * <ul>
    *   <li>{@code patchMax}: the largest patch score ({@link #MAX});
    *   <li>{@code patchTopMean}: the mean of the highest 10% of the patch scores;
-   *   <li>{@code global}: the mean Euclidean distance from the image's global descriptor (per
-   *       layer, the per-channel mean and standard deviation of the feature map, each block scaled
-   *       to unit length) to those of its 2 nearest training images.
+   *   <li>{@code global}: the mean Euclidean distance from the image's global descriptor to those
+   *       of its 5 nearest training images (fewer if there are fewer). The descriptor holds, per
+   *       layer, the per-channel mean and standard deviation of the feature map and the
+   *       per-channel mean of each cell of a 3 x 3 grid over it, each block scaled to unit length:
+   *       colour and texture statistics plus the coarse layout.
    * </ul>
    *
-   * <p>Each component is normalised as {@code (raw - median) / scale} with the median and
+   * <p>The score is the weighted mean of the normalised components. Each component is
+   * normalised as {@code (raw - median) / scale} with the median and
    * interquartile range (as {@link PatchCoreEnsemble} does) of its values on held-out training
    * images: at fit time, up to 100 training images chosen with the seed are scored leaving
    * themselves out (memory-bank rows taken from the image itself are skipped, and the image is not

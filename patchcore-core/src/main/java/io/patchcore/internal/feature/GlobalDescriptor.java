@@ -18,7 +18,7 @@ import java.util.Locale;
  */
 public final class GlobalDescriptor {
   /** The spec new fits use. */
-  public static final String DEFAULT_SPEC = "mean,std,grid2";
+  public static final String DEFAULT_SPEC = "mean,std,grid3";
 
   private static final int MAX_GRID = 16;
 
