@@ -41,7 +41,8 @@ final class Calibrator {
     this.extra = extra.clone();
   }
 
-  CombinedScoring calibrate(long seed, Executor executor, ProgressListener progress) {
+  CombinedScoring calibrate(long seed, CombinedScoring.Weights weights, Executor executor,
+      ProgressListener progress) {
     Provenance p = model.provenance();
     int n = p.images();
     int count = Math.min(n, CombinedScoring.MAX_CALIBRATION_IMAGES);
@@ -65,7 +66,7 @@ final class Calibrator {
       progress.onProgress("calibrate", c + 1, count);
     }
     return new CombinedScoring(CombinedScoring.TOP_FRACTION, neighbours, count,
-        Calibration.of(max), Calibration.of(top), Calibration.of(global), CombinedScoring.DEFAULT_WEIGHTS);
+        Calibration.of(max), Calibration.of(top), Calibration.of(global), weights);
   }
 
   /** The patch scores of training image {@code image} against the bank without its own rows. */

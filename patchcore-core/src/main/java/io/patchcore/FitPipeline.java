@@ -171,7 +171,8 @@ final class FitPipeline {
       return model;
     }
     try {
-      CombinedScoring combined = new Calibrator(model, store, starts).calibrate(config.seed, executor, config.progress);
+      CombinedScoring combined = new Calibrator(model, store, starts).calibrate(config.seed, config.combinedWeights,
+          executor, config.progress);
       return new PatchCoreModel(model, combined);
     } catch (RuntimeException | Error e) {
       model.close();

@@ -65,6 +65,8 @@ public final class PatchCore {
   final java.nio.file.Path featureCache;
   /** Bytes of patch features kept on the heap during a fit (negative: a quarter of the max heap). */
   final long featureMemoryBudget;
+  /** The component weights of {@link ImageScoring#COMBINED}. */
+  final CombinedScoring.Weights combinedWeights;
 
   private PatchCore(Builder b) {
     this.backbone = b.backbone;
@@ -91,6 +93,7 @@ public final class PatchCore {
     this.compute = b.compute == null ? Computes.defaultCompute() : b.compute;
     this.featureCache = b.featureCache;
     this.featureMemoryBudget = b.featureMemoryBudget;
+    this.combinedWeights = b.combinedWeights == null ? CombinedScoring.DEFAULT_WEIGHTS : b.combinedWeights;
   }
 
   /** The feature cache directory of a fit. */
@@ -391,6 +394,7 @@ public final class PatchCore {
     private Compute compute;
     private java.nio.file.Path featureCache;
     private long featureMemoryBudget = UNSET;
+    private CombinedScoring.Weights combinedWeights;
 
     private Builder() {}
 
@@ -714,6 +718,26 @@ public final class PatchCore {
     }
 
     /**
+     * The weights of {@link ImageScoring#COMBINED}'s normalised components in its score (default
+     * 0.25, 0, 1: chosen on validation splits of the training data, see
+     * {@code patchcore-eval/BENCHMARKS.md}); only with that scoring. Raise {@code patchMax} when
+     * anomalies are local defects rather than whole-image differences. Stored in the model file.
+     *
+     * @param patchMax the weight of the worst patch score, finite and &gt;= 0
+     * @param patchTopMean the weight of the top-10% patch score mean, finite and &gt;= 0
+     * @param global the weight of the global distance, finite and &gt;= 0
+     * @return this builder
+     * @throws IllegalArgumentException if a weight is negative, infinite or NaN, or all are 0
+     * @throws IllegalStateException if the weights were already set ({@link #build()} also throws
+     *     it when the image scoring is not {@link ImageScoring#COMBINED})
+     */
+    public Builder combinedWeights(double patchMax, double patchTopMean, double global) {
+      once(this.combinedWeights != null, "combinedWeights");
+      this.combinedWeights = new CombinedScoring.Weights(patchMax, patchTopMean, global);
+      return this;
+    }
+
+    /**
      * Checks the options together and builds the configuration.
      *
      * @return the configuration, with defaults for the options not set
@@ -722,6 +746,10 @@ public final class PatchCore {
      *     produce (the message names it)
      */
     public PatchCore build() {
+      if (combinedWeights != null && scoring != ImageScoring.COMBINED) {
+        throw new IllegalStateException("combinedWeights needs imageScoring(COMBINED), got "
+            + (scoring == null ? ImageScoring.MAX : scoring));
+      }
       if (reweightingNeighbours != UNSET && scoring != ImageScoring.REWEIGHTED) {
         throw new IllegalStateException("reweightingNeighbours(" + reweightingNeighbours
             + ") needs imageScoring(REWEIGHTED), got " + (scoring == null ? ImageScoring.MAX : scoring));

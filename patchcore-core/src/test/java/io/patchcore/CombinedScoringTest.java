@@ -196,6 +196,28 @@ class CombinedScoringTest {
   }
 
   @Test
+  void weights_areValidatedStoredAndUsed() throws IOException {
+    assertThatThrownBy(() -> PatchCore.builder().combinedWeights(1, 1, 1).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("needs imageScoring(COMBINED), got MAX");
+    assertThatThrownBy(() -> PatchCore.builder().combinedWeights(1, -1, 1)).hasMessageContaining("-1.0");
+    assertThatThrownBy(() -> PatchCore.builder().combinedWeights(0, 0, 0)).hasMessageContaining("all be 0");
+    assertThatThrownBy(() -> PatchCore.builder().combinedWeights(1, Double.NaN, 1)).hasMessageContaining("NaN");
+    List<FeatureMaps> train = images(13, 6);
+    try (PatchCoreModel d = config(ImageScoring.COMBINED).build().fitFeatures(train);
+        PatchCoreModel patchOnly = config(ImageScoring.COMBINED).combinedWeights(1, 0, 0).build().fitFeatures(train)) {
+      assertThat(d.combined().weights()).isEqualTo(CombinedScoring.DEFAULT_WEIGHTS);
+      assertThat(patchOnly.combined().weights()).isEqualTo(new CombinedScoring.Weights(1, 0, 0));
+      FeatureMaps test = images(14, 1).get(0);
+      AnomalyResult r = patchOnly.scoreFeatures(test);
+      assertThat(r.score()).isEqualTo(r.explanation().components().get("patchMax").normalised());
+      try (PatchCoreModel loaded = ModelFile.read(ModelFileTest.bytesOf(patchOnly), "w", null)) {
+        assertThat(loaded.combined().weights()).isEqualTo(new CombinedScoring.Weights(1, 0, 0));
+        assertThat(loaded.scoreFeatures(test).score()).isEqualTo(r.score());
+      }
+    }
+  }
+
+  @Test
   void combined_needsThreeTrainingImages() {
     assertThatThrownBy(() -> config(ImageScoring.COMBINED).build().fitFeatures(images(9, 2)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 3 training images").hasMessageEndingWith("got 2");

@@ -44,6 +44,11 @@ final class PatchCoreOptions {
   @Option(names = "--scoring", paramLabel = "KIND", description = "max, reweighted or combined (default: ${DEFAULT-VALUE}).")
   String scoring = "max";
 
+  @Option(names = "--combined-weights", paramLabel = "MAX,TOP,GLOBAL", split = ",",
+      description = "Weights of the combined score's components: worst patch, top-10% patch mean, global "
+          + "distance (default 0.25,0,1; only with --scoring combined).")
+  java.util.List<Double> combinedWeights;
+
   @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
@@ -105,6 +110,12 @@ final class PatchCoreOptions {
     }
     if (featureCache != null) {
       b.featureCache(featureCache);
+    }
+    if (combinedWeights != null) {
+      if (combinedWeights.size() != 3) {
+        throw new IllegalArgumentException("--combined-weights needs 3 numbers, got " + combinedWeights);
+      }
+      b.combinedWeights(combinedWeights.get(0), combinedWeights.get(1), combinedWeights.get(2));
     }
     if (featureBudget != null) {
       if (featureBudget < 0) {

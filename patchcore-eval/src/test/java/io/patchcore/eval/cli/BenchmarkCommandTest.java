@@ -51,9 +51,10 @@ class BenchmarkCommandTest {
     assertThat(scores).hasSize(2 * 6);
     for (Map<String, String> m : scores) {
       assertThat(m.get("image")).startsWith("t10k:");
-      double z = Double.parseDouble(m.get("z_patchMax")) + Double.parseDouble(m.get("z_patchTopMean"))
+      // default weights 0.25, 0, 1
+      double z = 0.25 * Double.parseDouble(m.get("z_patchMax")) + 0 * Double.parseDouble(m.get("z_patchTopMean"))
           + Double.parseDouble(m.get("z_global"));
-      assertThat(Double.parseDouble(m.get("combined"))).isCloseTo(z / 3, org.assertj.core.data.Offset.offset(1e-9));
+      assertThat(Double.parseDouble(m.get("combined"))).isCloseTo(z / 1.25, org.assertj.core.data.Offset.offset(1e-9));
       assertThat(Double.parseDouble(m.get("reweighted"))).isLessThanOrEqualTo(Double.parseDouble(m.get("max")));
       int label = Integer.parseInt(m.get("label"));
       String cls = m.get("task").substring("class ".length());
