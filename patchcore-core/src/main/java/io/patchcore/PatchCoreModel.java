@@ -275,9 +275,13 @@ public final class PatchCoreModel implements AutoCloseable {
   }
 
   /**
-   * Writes this model to {@code file} in model format version 1: the magic {@code PATCHCOR}, the
+   * Writes this model to {@code file} in model format version 2: the magic {@code PATCHCOR}, the
    * format version, a JSON header (configuration, backbone id, library version, creation time,
-   * bank shape), the memory bank as little-endian float32 and a CRC32C of everything before it.
+   * bank shape, {@link ImageScoring#COMBINED}'s calibration), the memory bank as little-endian
+   * float32, the training provenance that {@link Explanation}s use (each bank row's training
+   * image and position, each training image's global descriptor and label) and a CRC32C of
+   * everything before it. A model without provenance (imported from the reference) is written in
+   * version 1, which older versions of this library read.
    * The write is atomic: the data goes to a temporary file in the same folder, is forced to disk
    * and then renamed over {@code file}, so a failed or interrupted save leaves any previous file
    * as it was and no temporary file behind.
