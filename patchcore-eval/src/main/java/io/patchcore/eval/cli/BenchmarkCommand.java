@@ -107,7 +107,7 @@ final class BenchmarkCommand implements Callable<Integer> {
 
   /** One task's result for one mode. */
   record Line(String dataset, String task, String mode, double auroc, double backboneMs, double scoreMs,
-      double fitSeconds) {}
+      double fitSeconds, int trainImages, int normalImages, int anomalousImages) {}
 
   @Override
   public Integer call() throws Exception {
@@ -284,7 +284,9 @@ final class BenchmarkCommand implements Callable<Integer> {
       }
       double auroc = RankingMetrics.auroc(s, y);
       double[] t = timing.get(mode);
-      lines.add(new Line(dataset, task, mode, auroc, backboneMs, t[1], t[0]));
+      int anomalies = (int) labels.stream().filter(l -> l == 1).count();
+      lines.add(new Line(dataset, task, mode, auroc, backboneMs, t[1], t[0], trainCount, testCount - anomalies,
+          anomalies));
       said.append(String.format(Locale.ROOT, "  %s %.4f", mode, auroc));
     }
     w.printf(Locale.ROOT, "%s %s:%s (backbone %.1f ms/image)%n", dataset, task, said, backboneMs);
@@ -356,9 +358,11 @@ final class BenchmarkCommand implements Callable<Integer> {
       byTask.computeIfAbsent(l.task(), t -> new LinkedHashMap<>()).put(l.mode(), l);
     }
     StringBuilder md = new StringBuilder();
+    Line first = lines.isEmpty() ? null : lines.get(0);
     md.append(String.format(Locale.ROOT, "%s%s, seed %d, %d training images, %d normal + %d anomalous test images%n%n",
-        dataset, validation ? " (validation: test images from the training split)" : "", seed, train, normal,
-        anomalous));
+        dataset, validation ? " (validation: test images from the training split)" : "", seed,
+        first == null ? train : first.trainImages(), first == null ? normal : first.normalImages(),
+        first == null ? anomalous : first.anomalousImages()));
     md.append("| task |");
     for (String m : modes) {
       md.append(' ').append(m).append(" |");
