@@ -33,7 +33,9 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
   private final long budgetBytes;
   private final Path directory;
   private final long segmentBytes;
-  private float[] heap = new float[0];
+  /** Rows on the heap, in chunks of {@code rowsPerChunk} rows (no large contiguous array, no regrowth copy). */
+  private java.util.List<float[]> chunks = new java.util.ArrayList<>();
+  private final int rowsPerChunk;
   private long size; // floats appended
   private Path file;
   private FileChannel channel;
@@ -65,7 +67,11 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
     this.budgetBytes = budgetBytes;
     this.directory = Objects.requireNonNull(directory, "feature cache directory");
     this.segmentBytes = segmentBytes;
+    this.rowsPerChunk = Math.max(1, CHUNK_FLOATS / dim);
   }
+
+  /** Floats in one heap chunk (4 MB), rounded down to whole rows. */
+  static final int CHUNK_FLOATS = 1 << 20;
 
   /**
    * Appends whole rows.
@@ -88,12 +94,20 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
       spill(total);
     }
     if (channel == null) {
-      if (total > heap.length) {
-        long grown = Math.max(total, Math.min(Math.max(1L << 16, (long) heap.length * 2),
-            Math.min(Integer.MAX_VALUE - 8, budgetBytes / Float.BYTES)));
-        heap = Arrays.copyOf(heap, (int) grown);
+      int chunkFloats = rowsPerChunk * dim;
+      long at = size;
+      int from = 0;
+      while (from < values.length) {
+        int c = (int) (at / chunkFloats);
+        int inChunk = (int) (at - (long) c * chunkFloats);
+        if (c == chunks.size()) {
+          chunks.add(new float[chunkFloats]);
+        }
+        int n = Math.min(values.length - from, chunkFloats - inChunk);
+        System.arraycopy(values, from, chunks.get(c), inChunk, n);
+        from += n;
+        at += n;
       }
-      System.arraycopy(values, 0, heap, (int) size, values.length);
     } else {
       write(values, values.length);
     }
@@ -108,8 +122,11 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
       writeBuffer = ByteBuffer.allocateDirect(1 << 22).order(ByteOrder.LITTLE_ENDIAN);
       LOG.log(System.Logger.Level.INFO, "patch features pass the memory budget of {0} MB ({1} MB so far): "
           + "streaming them to {2}", budgetBytes >> 20, (total * Float.BYTES) >> 20, file);
-      write(heap, (int) size);
-      heap = new float[0];
+      int chunkFloats = rowsPerChunk * dim;
+      for (int c = 0; c < chunks.size(); c++) {
+        write(chunks.get(c), (int) Math.min(chunkFloats, size - (long) c * chunkFloats));
+      }
+      chunks = new java.util.ArrayList<>();
     } catch (IOException e) {
       closeQuietly();
       throw new UncheckedIOException("cannot write the feature cache in " + directory + ": " + e.getMessage(), e);
@@ -202,7 +219,16 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
     Objects.checkFromIndexSize(first, count, rows());
     Objects.checkFromIndexSize(offset, count * dim, dst.length);
     if (channel == null) {
-      System.arraycopy(heap, first * dim, dst, offset, count * dim);
+      int r = first;
+      int at = offset;
+      while (r < first + count) {
+        int c = r / rowsPerChunk;
+        int inChunk = r - c * rowsPerChunk;
+        int n = Math.min(first + count - r, rowsPerChunk - inChunk);
+        System.arraycopy(chunks.get(c), inChunk * dim, dst, at, n * dim);
+        r += n;
+        at += n * dim;
+      }
       return;
     }
     int r = first;
@@ -221,7 +247,7 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
   }
 
   /**
-   * Every row in one array, without a copy when the rows are on the heap and fill it.
+   * Every row in one new array.
    *
    * @return {@code rows() * dimension()} values
    * @throws IllegalStateException if they exceed the largest Java array (the message gives the size)
@@ -229,9 +255,6 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
   public float[] toArray() {
     if (size > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException(size + " feature values do not fit one Java array");
-    }
-    if (channel == null) {
-      return heap.length == size ? heap : Arrays.copyOf(heap, (int) size);
     }
     float[] all = new float[(int) size];
     read(0, rows(), all, 0);
@@ -245,7 +268,7 @@ public final class FeatureStore implements FeatureRows, AutoCloseable {
       return;
     }
     closed = true;
-    heap = null;
+    chunks = null;
     closeQuietly();
   }
 

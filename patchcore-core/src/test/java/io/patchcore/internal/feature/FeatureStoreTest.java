@@ -71,6 +71,36 @@ class FeatureStoreTest {
   }
 
   @Test
+  void heapRowsLiveInChunks_andReadBackAcrossChunkBoundaries_onHeapAndAfterSpilling() throws IOException {
+    int dim = 1000; // 1048 rows per 4 MB chunk
+    Random rnd = new Random(2);
+    int[] batches = {7, 1500, 1, 1040, 600};
+    int total = 0;
+    for (int b : batches) {
+      total += b;
+    }
+    float[] all = new float[total * dim];
+    for (int i = 0; i < all.length; i++) {
+      all[i] = rnd.nextFloat();
+    }
+    for (long budget : new long[] {Long.MAX_VALUE, 2000L * dim * Float.BYTES}) {
+      try (FeatureStore s = new FeatureStore(dim, budget, dir)) {
+        int at = 0;
+        for (int b : batches) {
+          s.append(java.util.Arrays.copyOfRange(all, at * dim, (at + b) * dim));
+          at += b;
+        }
+        s.finish();
+        assertThat(s.spilled()).isEqualTo(budget != Long.MAX_VALUE);
+        assertThat(s.toArray()).isEqualTo(all); // isEqualTo: O(n); containsExactly diffs in O(n^2)
+        float[] part = new float[1100 * dim];
+        s.read(1000, 1100, part, 0); // crosses the chunk boundary at row 1048 (and 2096)
+        assertThat(part).isEqualTo(java.util.Arrays.copyOfRange(all, 1000 * dim, 2100 * dim));
+      }
+    }
+  }
+
+  @Test
   void budgetZero_everythingGoesToTheFile() throws IOException {
     try (FeatureStore s = new FeatureStore(4, 0, dir)) {
       s.append(new float[] {1, 2, 3, 4});
