@@ -107,6 +107,29 @@ class CliTest {
   }
 
   @Test
+  void combinedScoring_fitsSavesAndScoresFromTheCommandLine() throws IOException {
+    Path combined = tmp.resolve("combined.patchcore");
+    Run fit = run("fit", data.toString(), "--out", combined.toString(), "--pretrain-dim", "64", "--target-dim", "64",
+        "--coreset", "0.25", "--scoring", "combined", "--combined-weights", "1,0,1");
+    assertThat(fit.code()).as(fit.err()).isEqualTo(Cli.OK);
+    assertThat(fit.out()).contains("scoring=COMBINED");
+    Path csv = tmp.resolve("combined.csv");
+    Run score = run("score", combined.toString(), data.resolve("test").toString(), "--out", csv.toString());
+    assertThat(score.code()).as(score.err()).isEqualTo(Cli.OK);
+    List<String> lines = Files.readAllLines(csv);
+    assertThat(lines).hasSize(1 + 16);
+    for (String l : lines.subList(1, lines.size())) {
+      String[] cells = l.split(",", -1);
+      assertThat(Double.parseDouble(cells[3])).as(l).isFinite();
+      assertThat(cells[4]).as("error column of " + l).isEmpty();
+    }
+    assertThat(run("fit", data.toString(), "--out", tmp.resolve("x.patchcore").toString(), "--combined-weights",
+        "1,0,1").err()).contains("combinedWeights needs imageScoring(COMBINED)");
+    assertThat(run("fit", data.toString(), "--out", tmp.resolve("x.patchcore").toString(), "--scoring", "combined",
+        "--combined-weights", "1,0").err()).contains("--combined-weights needs 3 numbers");
+  }
+
+  @Test
   @Order(2)
   void evaluate_writesEveryOutput() throws IOException {
     Path out = tmp.resolve("eval");
