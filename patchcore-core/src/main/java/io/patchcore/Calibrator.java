@@ -46,7 +46,8 @@ final class Calibrator {
     Provenance p = model.provenance();
     int n = p.images();
     int count = Math.min(n, CombinedScoring.MAX_CALIBRATION_IMAGES);
-    int[] chosen = count == n ? Draws.randomIndices(n, n, seed) : Draws.randomIndices(n, count, seed ^ 0x5EEDCA1BL);
+    int[] chosen = count == n ? java.util.stream.IntStream.range(0, n).toArray()
+        : Draws.randomIndices(n, count, seed ^ 0x5EEDCA1BL);
     double[] max = new double[count];
     double[] top = new double[count];
     double[] global = new double[count];

@@ -150,11 +150,8 @@ final class FitPipeline {
     }
     int[] origins = new int[3 * selected.length];
     for (int i = 0; i < selected.length; i++) {
-      int image = java.util.Arrays.binarySearch(starts, selected[i]);
+      int image = java.util.Arrays.binarySearch(starts, selected[i]); // starts strictly increase: grids are >= 1x1
       image = image >= 0 ? image : -image - 2;
-      while (starts[image + 1] <= selected[i]) { // empty grids share a start
-        image++;
-      }
       int local = selected[i] - starts[image];
       origins[3 * i] = image;
       origins[3 * i + 1] = local / gridSizes[2 * image + 1];

@@ -1,7 +1,6 @@
 package io.patchcore;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -87,23 +86,29 @@ final class Provenance {
     return out;
   }
 
-  /** Indices of the {@code count} smallest finite distances, ascending (ties: lower index first). */
+  /**
+   * Indices of the {@code count} smallest finite distances, ascending (ties: lower index first): an
+   * insertion into a short sorted list, O(n * count), nothing boxed.
+   */
   static int[] nearest(double[] distances, int count) {
-    Integer[] order = new Integer[distances.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
+    int[] best = new int[Math.max(0, Math.min(count, distances.length))];
+    if (best.length == 0) {
+      return best;
     }
-    Arrays.sort(order, (a, b) -> {
-      int c = Double.compare(distances[a], distances[b]);
-      return c != 0 ? c : Integer.compare(a, b);
-    });
-    List<Integer> out = new ArrayList<>();
-    for (int i = 0; i < order.length && out.size() < count; i++) {
-      if (Double.isFinite(distances[order[i]])) {
-        out.add(order[i]);
+    int size = 0;
+    for (int i = 0; i < distances.length; i++) {
+      double d = distances[i];
+      if (!Double.isFinite(d) || (size == best.length && d >= distances[best[size - 1]])) {
+        continue; // not better than the current last (an equal distance keeps the lower index)
       }
+      int j = size < best.length ? size++ : size - 1;
+      while (j > 0 && distances[best[j - 1]] > d) {
+        best[j] = best[j - 1];
+        j--;
+      }
+      best[j] = i;
     }
-    return out.stream().mapToInt(Integer::intValue).toArray();
+    return java.util.Arrays.copyOf(best, size);
   }
 
   /** The mean of the {@code k} smallest finite distances. */

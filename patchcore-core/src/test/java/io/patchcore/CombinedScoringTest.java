@@ -158,22 +158,7 @@ class CombinedScoringTest {
       float[] bank = m.bank();
       Provenance p = m.provenance();
       int[] starts = {0, 36, 72, 108, 144};
-      io.patchcore.sampling.FeatureRows rows = new io.patchcore.sampling.FeatureRows() {
-        @Override
-        public int rows() {
-          return 144;
-        }
-
-        @Override
-        public int dimension() {
-          return C;
-        }
-
-        @Override
-        public void read(int first, int count, float[] dst, int offset) {
-          System.arraycopy(bank, first * C, dst, offset, count * C);
-        }
-      };
+      io.patchcore.sampling.FeatureRows rows = io.patchcore.sampling.FeatureRows.of(bank, 144, C);
       for (int[] tries : new int[][] {{16, 256}, {0, 2}, {}}) {
       Calibrator cal = new Calibrator(m, rows, starts, tries);
       for (int image = 0; image < 4; image++) {
@@ -215,6 +200,15 @@ class CombinedScoringTest {
         assertThat(loaded.scoreFeatures(test).score()).isEqualTo(r.score());
       }
     }
+  }
+
+  @Test
+  void nearest_isAscendingWithTiesToTheLowerIndex_andSkipsExcluded() {
+    double inf = Double.POSITIVE_INFINITY;
+    assertThat(Provenance.nearest(new double[] {3, 1, inf, 1, 0.5, 1}, 3)).containsExactly(4, 1, 3);
+    assertThat(Provenance.nearest(new double[] {inf, 2}, 5)).containsExactly(1);
+    assertThat(Provenance.nearest(new double[] {2, 2, 2}, 2)).containsExactly(0, 1);
+    assertThat(Provenance.meanOfNearest(new double[] {4, inf, 1, 2}, 2)).isEqualTo(1.5);
   }
 
   @Test

@@ -14,10 +14,10 @@ import io.patchcore.eval.data.Sample;
 import io.patchcore.eval.metrics.RankingMetrics;
 import io.patchcore.feature.FeatureExtractor;
 import io.patchcore.feature.FeatureMaps;
+import io.patchcore.internal.image.Images;
 import io.patchcore.sampling.Samplers;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,20 +194,8 @@ final class BenchmarkCommand implements Callable<Integer> {
     List<String> names = test.stream().map(s -> dir.relativize(s.path()).toString()).toList();
     List<Integer> labels = test.stream().map(s -> s.label().getAsInt()).toList();
     List<String> groups = test.stream().map(Sample::group).toList();
-    runTask(bb, modes, "demo", d.train().size(), i -> read(d.train().get(i).path()), test.size(),
-        i -> read(test.get(i).path()), names, labels, groups, rows, lines, w);
-  }
-
-  private static java.awt.image.BufferedImage read(Path p) {
-    try {
-      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(p.toFile());
-      if (img == null) {
-        throw new IOException(p + ": not an image ImageIO can decode");
-      }
-      return img;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    runTask(bb, modes, "demo", d.train().size(), i -> Images.read(d.train().get(i).path()), test.size(),
+        i -> Images.read(test.get(i).path()), names, labels, groups, rows, lines, w);
   }
 
   private void runTask(FeatureExtractor bb, Set<ImageScoring> modes, String task, int trainCount,
@@ -231,7 +219,7 @@ final class BenchmarkCommand implements Callable<Integer> {
     for (int i = 0; i < testCount; i++) {
       scores.add(new LinkedHashMap<>());
     }
-    Map<String, double[]> timing = new LinkedHashMap<>(); // mode -> {fit s, score ms}
+    Map<ImageScoring, double[]> timing = new LinkedHashMap<>(); // fitted mode -> {fit s, score ms}
     List<ImageScoring> fits = new ArrayList<>();
     if (modes.contains(ImageScoring.COMBINED)) {
       fits.add(ImageScoring.COMBINED);
@@ -260,13 +248,7 @@ final class BenchmarkCommand implements Callable<Integer> {
           }
           progress.onProgress(task + " score " + mode.name().toLowerCase(Locale.ROOT), i + 1, testCount);
         }
-        double scoreMs = (System.nanoTime() - s0) / 1e6 / testCount;
-        timing.put(mode.name().toLowerCase(Locale.ROOT), new double[] {fitSeconds, scoreMs});
-        if (mode == ImageScoring.COMBINED) {
-          timing.put("max", new double[] {fitSeconds, scoreMs});
-          timing.put("patchTopMean", new double[] {fitSeconds, scoreMs});
-          timing.put("global", new double[] {fitSeconds, scoreMs});
-        }
+        timing.put(mode, new double[] {fitSeconds, (System.nanoTime() - s0) / 1e6 / testCount});
       }
     }
     int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
@@ -275,15 +257,14 @@ final class BenchmarkCommand implements Callable<Integer> {
     }
     StringBuilder said = new StringBuilder();
     for (String mode : reported(modes)) {
-      if (!timing.containsKey(mode)) {
-        continue;
-      }
+      // max, patchTopMean and global come from the COMBINED fit when there is one
+      double[] t = timing.get(mode.equals("reweighted") ? ImageScoring.REWEIGHTED
+          : timing.containsKey(ImageScoring.COMBINED) ? ImageScoring.COMBINED : ImageScoring.MAX);
       double[] s = new double[testCount];
       for (int i = 0; i < testCount; i++) {
         s[i] = scores.get(i).get(mode);
       }
       double auroc = RankingMetrics.auroc(s, y);
-      double[] t = timing.get(mode);
       int anomalies = (int) labels.stream().filter(l -> l == 1).count();
       lines.add(new Line(dataset, task, mode, auroc, backboneMs, t[1], t[0], trainCount, testCount - anomalies,
           anomalies));
