@@ -1,5 +1,7 @@
 package io.patchcore.bench;
 
+import io.patchcore.ProgressListener;
+import io.patchcore.knn.Computes;
 import io.patchcore.sampling.Samplers;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * (full dimension), each with the default compute. {@code data=features}: real patch features
  * ({@link TissueFeatures}, the bundled MobileNetV2 on crops of the bundled tissue image, cached
  * under {@code target/}); {@code data=uniform}: seeded uniform noise, which has almost no structure
- * for the pruning to use. {@code -jvmArgsAppend -Dpatchcore.coreset.pruning=false} runs the
- * unpruned loop (the same selection) for comparison.
+ * for the pruning to use. {@code threads}: 1 runs everything on the benchmark thread; more gives
+ * the sampler a pool of that many threads, as {@code fit} does. {@code -jvmArgsAppend
+ * -Dpatchcore.coreset.pruning=false} runs the unpruned loop (the same selection) for comparison.
  *
  * <p>Run: {@code java -jar patchcore-bench/target/benchmarks.jar CoresetBenchmark.approximateGreedy
  * -p data=features}
@@ -52,7 +55,12 @@ public class CoresetBenchmark {
   @Param({"0.1"})
   double fraction;
 
+  /** Threads of the selection: 1 (the calling thread only) or the size of a worker pool. */
+  @Param({"1"})
+  int threads;
+
   float[] features;
+  java.util.concurrent.ExecutorService pool;
 
   /** Loads or makes the candidate features. */
   @Setup(Level.Trial)
@@ -68,6 +76,18 @@ public class CoresetBenchmark {
     } else {
       throw new IllegalArgumentException("data must be features or uniform, got '" + data + "'");
     }
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+    }
+    pool = threads > 1 ? java.util.concurrent.Executors.newFixedThreadPool(threads) : null;
+  }
+
+  /** Stops the pool. */
+  @org.openjdk.jmh.annotations.TearDown(Level.Trial)
+  public void tearDown() {
+    if (pool != null) {
+      pool.shutdownNow();
+    }
   }
 
   /**
@@ -77,7 +97,8 @@ public class CoresetBenchmark {
    */
   @Benchmark
   public int[] approximateGreedy() {
-    return Samplers.approximateGreedy(fraction).select(features, rows, dim, 1);
+    return Samplers.approximateGreedy(fraction).select(features, rows, dim, 1, Computes.defaultCompute(), pool,
+        ProgressListener.NONE);
   }
 
   /**
@@ -87,6 +108,7 @@ public class CoresetBenchmark {
    */
   @Benchmark
   public int[] exactGreedy() {
-    return Samplers.greedy(fraction).select(features, rows, dim, 1);
+    return Samplers.greedy(fraction).select(features, rows, dim, 1, Computes.defaultCompute(), pool,
+        ProgressListener.NONE);
   }
 }

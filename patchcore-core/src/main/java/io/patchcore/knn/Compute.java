@@ -1,6 +1,7 @@
 package io.patchcore.knn;
 
 import java.util.concurrent.Executor;
+import java.util.function.IntConsumer;
 
 /**
  * The compute back end of the two hot kernels: exact nearest-neighbour search against the memory
@@ -109,6 +110,68 @@ public interface Compute {
      * @throws IndexOutOfBoundsException if {@code centre} is not a point index
      */
     int update(int centre, float[] running, Executor executor);
+
+    /**
+     * The whole greedy loop: {@code count} times, selects the point with the largest running
+     * distance (the lowest index among equals), then lowers every running distance to its distance
+     * from that point. The default runs {@link #update} once per selected point; an implementation
+     * may skip work it can prove changes nothing, but must select the same points in the same
+     * order with the same radii.
+     *
+     * @param running the running distance of every point before the first selection (the
+     *     sampler starts from the mean distance to its random starting points); used as scratch,
+     *     its contents on return are unspecified
+     * @param count the number of points to select, in {@code 0 .. running.length}
+     * @param radii null, or receives at {@code [s]} the running distance of the {@code s}-th
+     *     selected point when it was selected ({@code count} values)
+     * @param progress null, or told the number of points selected so far after each selection
+     * @param executor where work may run in parallel; null runs it on the calling thread
+     * @return the selected point indices, in selection order
+     * @throws IllegalArgumentException if {@code count} is out of range or {@code radii} is too
+     *     short (the message gives the value)
+     */
+    default int[] select(float[] running, int count, float[] radii, IntConsumer progress, Executor executor) {
+      checkSelect(running, count, radii);
+      int[] selected = new int[count];
+      if (count == 0) {
+        return selected;
+      }
+      int next = 0;
+      for (int i = 1; i < running.length; i++) {
+        if (running[i] > running[next]) {
+          next = i;
+        }
+      }
+      for (int s = 0; s < count; s++) {
+        selected[s] = next;
+        if (radii != null) {
+          radii[s] = running[next];
+        }
+        next = update(next, running, executor);
+        if (progress != null) {
+          progress.accept(s + 1);
+        }
+      }
+      return selected;
+    }
+
+    /**
+     * The argument checks of {@link #select}.
+     *
+     * @param running the running distances
+     * @param count the number of points to select
+     * @param radii null or the array for the radii
+     * @throws IllegalArgumentException if {@code count} is out of range or {@code radii} is too
+     *     short
+     */
+    static void checkSelect(float[] running, int count, float[] radii) {
+      if (count < 0 || count > running.length) {
+        throw new IllegalArgumentException("cannot select " + count + " of " + running.length + " points");
+      }
+      if (radii != null && radii.length < count) {
+        throw new IllegalArgumentException("radii holds " + radii.length + " values, " + count + " needed");
+      }
+    }
 
     /** Releases native resources, if any. */
     @Override

@@ -193,7 +193,7 @@ public final class Samplers {
       } else {
         points = allRows(features);
       }
-      int[] selected = new int[m];
+      int[] selected;
       try (Compute.CoresetKernel kernel = compute.coresetKernel(points, rows, pdim)) {
         // running distance: mean Euclidean distance to the random starting points (not selected)
         int nStarts = Math.min(starts, rows);
@@ -207,21 +207,15 @@ public final class Samplers {
           }
         }
         float[] running = new float[rows];
-        int next = 0;
         for (int i = 0; i < rows; i++) {
           running[i] = (float) (sum[i] / nStarts);
-          if (running[i] > running[next]) {
-            next = i;
-          }
         }
-        long step = Math.max(1, m / 100);
-        for (int i = 0; i < m; i++) {
-          selected[i] = next;
-          next = kernel.update(next, running, executor);
-          if ((i + 1) % step == 0 || i + 1 == m) {
-            progress.onProgress("coreset", i + 1, m);
+        int step = Math.max(1, m / 100);
+        selected = kernel.select(running, m, null, done -> {
+          if (done % step == 0 || done == m) {
+            progress.onProgress("coreset", done, m);
           }
-        }
+        }, executor);
       }
       return selected;
     }
