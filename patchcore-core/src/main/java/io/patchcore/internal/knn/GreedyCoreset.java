@@ -58,7 +58,6 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
   private final long parallelWork;
   /** Distance evaluations of {@link #select}, over the life of this kernel. */
   private final AtomicLong evaluations = new AtomicLong();
-  private final ThreadLocal<Scratch> scratch;
   /** The points transposed and per-point sums, made by the first {@link #update}. */
   private float[][] transposed;
   private float[] sums;
@@ -79,7 +78,6 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
     this.rows = rows;
     this.dim = dim;
     this.lazy = lazy;
-    this.scratch = ThreadLocal.withInitial(() -> new Scratch(dim));
   }
 
   /** The one distance, for single pairs (the loops below compute the same bits). */
@@ -98,8 +96,7 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
    * Distances of points {@code [from, to)} to {@code centre} into {@code out[at ..]}: the block is
    * transposed into scratch so that the sums run across points.
    */
-  private void blockDistances(int centre, int from, int to, float[] out, int at) {
-    Scratch s = scratch.get();
+  private void blockDistances(Scratch s, int centre, int from, int to, float[] out, int at) {
     float[][] t = s.rows;
     float[] acc = s.acc;
     int n = to - from;
@@ -152,7 +149,7 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
     }
   }
 
-  /** Per-thread scratch of the full passes: a block of points transposed, and its sums. */
+  /** Scratch of one group of a full pass: a block of points transposed, and its sums. */
   private static final class Scratch {
     final float[][] rows;
     final float[] acc = new float[BLOCK];
@@ -177,9 +174,10 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
       throw new IllegalArgumentException("out holds " + out.length + " values, " + rows + " needed");
     }
     Parallel.forEach(executor, groups(), Parallel.helpers(executor), g -> {
+      Scratch s = new Scratch(dim);
       int to = (int) Math.min(rows, (long) (g + 1) * GROUP * BLOCK);
       for (int f = g * GROUP * BLOCK; f < to; f += BLOCK) {
-        blockDistances(centre, f, Math.min(to, f + BLOCK), out, f);
+        blockDistances(s, centre, f, Math.min(to, f + BLOCK), out, f);
       }
     });
   }
