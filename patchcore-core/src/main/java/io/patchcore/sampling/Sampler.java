@@ -47,7 +47,9 @@ public abstract class Sampler {
    * @param rows the number of rows, at least 1
    * @param dim the row length, at least 1
    * @param seed the seed of every random choice; the same inputs and seed give the same rows
-   * @return distinct row indices in [0, rows), in the order chosen
+   * @return row indices in [0, rows), in the order chosen; distinct, except that a greedy sampler
+   *     asked for more rows than there are distinct feature vectors then repeats the lowest index
+   *     (every running distance is 0), as the reference does
    * @throws NullPointerException if {@code features} is null
    * @throws IllegalArgumentException if the shape does not match {@code features} (the message
    *     gives the shape and the length)
@@ -66,7 +68,9 @@ public abstract class Sampler {
    * @param compute the back end of the distance updates
    * @param executor where parallel work runs; null runs it on the calling thread
    * @param progress told about long selections (stage {@code "coreset"})
-   * @return distinct row indices in [0, rows), in the order chosen
+   * @return row indices in [0, rows), in the order chosen; distinct, except that a greedy sampler
+   *     asked for more rows than there are distinct feature vectors then repeats the lowest index
+   *     (every running distance is 0), as the reference does
    * @throws NullPointerException if {@code features}, {@code compute} or {@code progress} is null
    * @throws IllegalArgumentException if the shape does not match {@code features} (the message
    *     gives the shape and the length)
@@ -87,7 +91,9 @@ public abstract class Sampler {
    * @param compute the back end of the distance updates
    * @param executor where parallel work runs; null runs it on the calling thread
    * @param progress told about long selections (stages {@code "projection"} and {@code "coreset"})
-   * @return distinct row indices in [0, rows), in the order chosen
+   * @return row indices in [0, rows), in the order chosen; distinct, except that a greedy sampler
+   *     asked for more rows than there are distinct feature vectors then repeats the lowest index
+   *     (every running distance is 0), as the reference does
    * @throws NullPointerException if an argument other than {@code executor} is null
    * @throws IllegalArgumentException if the exact greedy sampler gets more rows than one array or
    *     the heap can hold (the message gives the size)

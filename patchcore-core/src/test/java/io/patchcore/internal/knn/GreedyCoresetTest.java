@@ -171,6 +171,30 @@ class GreedyCoresetTest {
     assertThat(out[77]).isZero();
   }
 
+  @ParameterizedTest(name = "{0} points of dim 3, all selected")
+  @CsvSource({"1", "2", "7", "300"})
+  void selectsEveryPointWhenAskedForAll(int rows) {
+    Random rnd = new Random(rows);
+    float[] p = data("uniform", rows, 3, rnd);
+    for (int i = 0; i < 3 * (rows / 3); i++) {
+      p[i] = 0.5f; // the first third identical
+    }
+    float[] start = new float[rows];
+    java.util.Arrays.fill(start, 1f); // all tied: the lowest index first
+    int[] lazy = new GreedyCoreset(p, rows, 3, true, 0).select(start.clone(), rows, null, null, POOL);
+    int[] plain = new GreedyCoreset(p, rows, 3, false).select(start.clone(), rows, null, null, null);
+    assertThat(lazy).isEqualTo(plain);
+    assertThat(lazy[0]).isZero();
+    // once every point is covered (all running distances 0), the lowest index repeats, as in the
+    // reference's argmax; before that, no point is selected twice
+    int distinctPoints = (int) java.util.stream.IntStream.range(0, rows)
+        .mapToObj(i -> java.util.Arrays.toString(java.util.Arrays.copyOfRange(p, 3 * i, 3 * i + 3))).distinct().count();
+    assertThat(java.util.Arrays.stream(lazy, 0, distinctPoints).distinct().count()).isEqualTo(distinctPoints);
+    for (int s = distinctPoints; s < rows; s++) {
+      assertThat(lazy[s]).as("selection %d after every point is covered", s).isZero();
+    }
+  }
+
   @org.junit.jupiter.api.Test
   void selectRefusesBadArguments() {
     GreedyCoreset kernel = new GreedyCoreset(new float[20], 10, 2, true);
