@@ -7,8 +7,8 @@ import java.util.concurrent.Executor;
 
 /**
  * The CPU {@link Compute}: squared distances as ||q||^2 - 2 q.m + ||m||^2 with cached bank norms,
- * the dot products by chunked float32 GEMM through jblas, clamped at 0 (the coreset update, a
- * memory-bound matrix-vector product, runs in plain Java). Because float32 GEMM loses
+ * the dot products by chunked float32 GEMM through jblas, clamped at 0 (the greedy coreset runs in
+ * plain Java, {@link GreedyCoreset}). Because float32 GEMM loses
  * precision when a query lies very close to a bank row, the best {@code k + REFINE_EXTRA}
  * candidates of each query are re-measured exactly in double precision before the final k are
  * chosen (ties by the lower index).
@@ -23,7 +23,7 @@ public final class JblasCompute implements Compute {
   public static final int BANK_CHUNK = 8192;
   /** Extra candidates re-measured exactly. */
   public static final int REFINE_EXTRA = 8;
-  /** Points per parallel block in the coreset update. */
+  /** Points per parallel block of the coreset's full passes. */
   public static final int CORESET_BLOCK = 16384;
 
   private JblasCompute() {}
