@@ -363,7 +363,9 @@ public final class PatchCore {
     return "PatchCore[layers=" + (layers.isEmpty() ? "all" : layers) + ", patchSize=" + patchSize + ", stride="
         + stride + ", pretrainDim=" + pretrainDimension + ", targetDim=" + targetDimension + ", sampler="
         + sampler.description() + ", k=" + neighbours + ", scoring=" + scoring
-        + (scoring == ImageScoring.REWEIGHTED ? "(b=" + reweightingNeighbours + ")" : "") + ", sigma=" + sigma
+        + (scoring == ImageScoring.REWEIGHTED ? "(b=" + reweightingNeighbours + ")" : "")
+        + (scoring == ImageScoring.COMBINED ? "(weights=" + combinedWeights.patchMax() + ","
+            + combinedWeights.patchTopMean() + "," + combinedWeights.global() + ")" : "") + ", sigma=" + sigma
         + ", seed=" + seed + ", compute=" + compute.name() + "]";
   }
 

@@ -187,6 +187,9 @@ class CombinedScoringTest {
     assertThatThrownBy(() -> PatchCore.builder().combinedWeights(1, -1, 1)).hasMessageContaining("-1.0");
     assertThatThrownBy(() -> PatchCore.builder().combinedWeights(0, 0, 0)).hasMessageContaining("all be 0");
     assertThatThrownBy(() -> PatchCore.builder().combinedWeights(1, Double.NaN, 1)).hasMessageContaining("NaN");
+    assertThat(config(ImageScoring.COMBINED).combinedWeights(1, 0, 0.5).build().toString())
+        .contains("scoring=COMBINED(weights=1.0,0.0,0.5)");
+    assertThat(config(ImageScoring.COMBINED).build().toString()).contains("scoring=COMBINED(weights=0.25,0.0,1.0)");
     List<FeatureMaps> train = images(13, 6);
     try (PatchCoreModel d = config(ImageScoring.COMBINED).build().fitFeatures(train);
         PatchCoreModel patchOnly = config(ImageScoring.COMBINED).combinedWeights(1, 0, 0).build().fitFeatures(train)) {
