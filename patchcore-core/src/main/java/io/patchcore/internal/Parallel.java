@@ -77,7 +77,19 @@ public final class Parallel {
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
-    Throwable t = failure.get();
+    rethrow(failure.get());
+  }
+
+  /**
+   * Rethrows a failure caught on another thread: a runtime exception or an error as itself,
+   * anything else wrapped; nothing if {@code t} is null.
+   *
+   * @param t the failure, or null
+   * @throws RuntimeException {@code t} itself, or an {@link IllegalStateException} wrapping a
+   *     checked one
+   * @throws Error {@code t} itself
+   */
+  public static void rethrow(Throwable t) {
     if (t instanceof RuntimeException re) {
       throw re;
     }

@@ -560,17 +560,7 @@ public final class GreedyCoreset implements Compute.CoresetKernel {
         Thread.onSpinWait();
       }
       state.set(batch << 32 | Integer.MAX_VALUE); // closed: no late claim can take a part of the next
-
-      Throwable t = failure.get();
-      if (t != null) {
-        if (t instanceof RuntimeException r) {
-          throw r;
-        }
-        if (t instanceof Error e) {
-          throw e;
-        }
-        throw new IllegalStateException(t);
-      }
+      Parallel.rethrow(failure.get());
     }
 
     void stop() {
