@@ -33,6 +33,8 @@ public final class PatchCoreModel implements AutoCloseable {
   private final Provenance provenance;
   /** The calibration of {@link ImageScoring#COMBINED}; null for the other scorings. */
   private final CombinedScoring combined;
+  /** The pruned search of {@link #imageScore}; shares the index's back end. */
+  private final MaxPatchSearch maxSearch;
   private volatile boolean closed;
 
   /** The training images an explanation lists. */
@@ -56,6 +58,7 @@ public final class PatchCoreModel implements AutoCloseable {
     this.provenance = provenance;
     this.combined = combined;
     this.index = config.compute.neighbourIndex(bank, bankRows, embedder.dimension());
+    this.maxSearch = new MaxPatchSearch(config.compute, bank, bankRows, embedder.dimension());
     this.blur = config.sigma > 0 ? new Gaussian(config.sigma, 4.0) : null;
   }
 
@@ -69,6 +72,7 @@ public final class PatchCoreModel implements AutoCloseable {
     this.provenance = base.provenance;
     this.combined = combined;
     this.index = base.index;
+    this.maxSearch = base.maxSearch;
     this.blur = base.blur;
   }
 
@@ -205,11 +209,7 @@ public final class PatchCoreModel implements AutoCloseable {
     float[] patch = new float[n];
     int worst = 0;
     for (int i = 0; i < n; i++) {
-      double s = 0;
-      for (int j = 0; j < k; j++) {
-        s += dist[i * k + j];
-      }
-      patch[i] = (float) (s / k);
+      patch[i] = patchScore(dist, i * k, k);
       if (patch[i] > patch[worst]) {
         worst = i;
       }
@@ -246,6 +246,83 @@ public final class PatchCoreModel implements AutoCloseable {
     float[] map = blur == null ? up : blur.blur(up, maps.inputHeight(), maps.inputWidth());
     return new AnomalyResult(score, AnomalyMap.wrap(maps.inputHeight(), maps.inputWidth(), map), patchScores,
         explanation);
+  }
+
+  /**
+   * The image score of {@link #score(Path) score(image)}{@code .score()}, bit for bit, without the
+   * anomaly map: under {@link ImageScoring#MAX} and {@link ImageScoring#REWEIGHTED} only the patches
+   * that can hold the largest patch score are searched against the whole bank (every patch is first
+   * bounded against a fixed sample of about an eighth of the bank, built on first use), which on
+   * normal images is a few percent of them. {@link ImageScoring#COMBINED} needs every patch score
+   * and costs what {@code score} does. Banks below 16,384 rows are searched in full.
+   *
+   * @param image the image file
+   * @return the image score
+   * @throws NullPointerException if {@code image} is null
+   * @throws java.io.UncheckedIOException naming the file if it cannot be read or decoded
+   * @throws IllegalArgumentException naming the file if the backbone cannot use the image or its
+   *     features contain NaN or infinite values
+   * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
+   */
+  public double imageScore(Path image) {
+    Objects.requireNonNull(image, "image");
+    ensureOpen();
+    try {
+      return imageScoreFeatures(config.requireBackbone().extract(image));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(image + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The image score of {@link #score(BufferedImage) score(image)}{@code .score()}, bit for bit,
+   * computed as {@link #imageScore(Path)} describes.
+   *
+   * @param image the image
+   * @return the image score
+   * @throws NullPointerException if {@code image} is null
+   * @throws IllegalArgumentException if the backbone cannot use the image or its features contain
+   *     NaN or infinite values
+   * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
+   */
+  public double imageScore(BufferedImage image) {
+    Objects.requireNonNull(image, "image");
+    ensureOpen();
+    return imageScoreFeatures(config.requireBackbone().extract(image));
+  }
+
+  /**
+   * The image score of {@link #scoreFeatures scoreFeatures(maps)}{@code .score()}, bit for bit,
+   * computed as {@link #imageScore(Path)} describes.
+   *
+   * @param maps the feature maps of one image
+   * @return the image score
+   * @throws NullPointerException if {@code maps} is null
+   * @throws IllegalArgumentException if a layer is missing or a value is NaN or infinite
+   * @throws IllegalStateException if the model was closed
+   */
+  public double imageScoreFeatures(FeatureMaps maps) {
+    Objects.requireNonNull(maps, "maps");
+    ensureOpen();
+    if (config.scoring == ImageScoring.COMBINED) {
+      return scoreFeatures(maps).score();
+    }
+    Embedder.Embedding emb = embedder.embed(maps);
+    MaxPatchSearch.Max max = maxSearch.search(index, emb.data(), emb.rows(), config.neighbours, config.executor);
+    double score = max.score();
+    if (config.scoring == ImageScoring.REWEIGHTED) {
+      score *= reweight(emb.data(), max.patch(), max.neighbours()[0]);
+    }
+    return score;
+  }
+
+  /** The patch score: the mean of {@code k} neighbour distances from {@code from}, in double. */
+  static float patchScore(float[] distances, int from, int k) {
+    double s = 0;
+    for (int j = 0; j < k; j++) {
+      s += distances[from + j];
+    }
+    return (float) (s / k);
   }
 
   /**
@@ -460,6 +537,7 @@ public final class PatchCoreModel implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    maxSearch.close();
     index.close();
   }
 

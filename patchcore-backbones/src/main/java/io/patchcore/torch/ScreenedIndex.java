@@ -407,6 +407,44 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
   }
 
   /**
+   * The bound of the screening: for each query the mean of its k smallest upper bounds
+   * {@code upper(z~)} over distinct rows (the group minima of every chunk, merged), unscaled and
+   * rounded up. On the CPU the rows holding those minima are also measured exactly (k distances of
+   * distinct rows bound the k nearest), which is tight where the screening's error is large against
+   * the distance (near-duplicates); the smaller bound is returned. Queries the screening cannot take,
+   * and queries of a bank with fewer groups of rows than k, are searched exactly on the host.
+   */
+  @Override
+  public void upperBounds(float[] queries, int count, int k, float[] bounds, Executor executor) {
+    SearchSteps.checkBounds(rows, dim, queries, count, k, bounds);
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("neighbour index (" + name + ", " + rows + "x" + dim + ") is closed");
+      }
+      int batch = batch(k);
+      ByteBuffer scratch = scratch(batch);
+      try {
+        Block block = new Block(k, batch, false);
+        block.bounds = bounds;
+        block.boundQueries = queries;
+        if (onCpu) {
+          block.boundRows = new int[batch * k];
+          block.boundUpper = new double[batch * k];
+          block.boundCount = new int[batch];
+        }
+        for (int from = 0; from < count; from += batch) {
+          block.search(scratch, queries, from, Math.min(count, from + batch), null, null);
+        }
+      } finally {
+        scratchPool.add(scratch);
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
    * Queries screened together: one block, or with float32 screening on the CPU up to eight
    * blocks, so that each bfloat16 chunk is widened to float32 once for all of them (the host state
    * of a batch stays within about 2^21 k-best entries).
@@ -457,6 +495,14 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     /** Test mode: every row comes back and only the largest share of the bound used is kept. */
     final boolean probe;
     double maxBoundUse;
+    /** Bounds mode ({@link #upperBounds}): receives each query's bound; nothing is gathered. */
+    float[] bounds;
+    /** Bounds mode on the CPU: the rows of the k smallest upper bounds seen, by query, and how many. */
+    int[] boundRows;
+    double[] boundUpper;
+    int[] boundCount;
+    float[] boundQueries;
+    final int[] smallGroup;
 
     Block(int k, int size, boolean probe) {
       this.k = k;
@@ -479,6 +525,7 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       this.best = new double[size * k];
       this.merged = new double[k];
       this.small = new float[k];
+      this.smallGroup = new int[k];
     }
 
     void search(ByteBuffer scratch, float[] queries, int from, int to, float[] distances, int[] indices) {
@@ -486,7 +533,14 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       int ns = 0;
       for (int q = from; q < to; q++) {
         if (prepare(queries, q, ns, a)) {
+          if (boundCount != null) {
+            boundCount[ns] = 0;
+          }
           ns++;
+        } else if (bounds != null) {
+          float[] d = new float[k];
+          exhaustive(Arrays.copyOfRange(queries, q * dim, (q + 1) * dim), 0, k, d, new int[k]);
+          bounds[q] = mean(d, 0, k);
         } else {
           exhaustive(queries, q, k, distances, indices);
         }
@@ -512,6 +566,12 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
         }
       }
       if (probe) {
+        return;
+      }
+      if (bounds != null) {
+        for (int s = 0; s < ns; s++) {
+          bounds[query[s]] = boundOf(s);
+        }
         return;
       }
       for (int s = 0; s < ns; s++) {
@@ -575,6 +635,28 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       NDArray[] screened = ScreenKernels.screen(scope, aDev, lo, hi, b, GROUP);
       try (NDArray z = screened[0]; NDArray minima = screened[1]) {
         Reader gm = new Reader(minima.toByteBuffer(true), bf16);
+        if (bounds != null) {
+          Reader zr = onCpu ? new Reader(z.toByteBuffer(true), bf16) : null;
+          for (int s = lo; s < hi; s++) {
+            e[s] = bound(s, c);
+            smallest(gm, (s - lo) * groups, groups, kg);
+            merge(s, small, 0, smallCount);
+            if (zr != null) { // the row of each smallest minimum, for an exact bound at the end
+              for (int j = 0; j < smallCount; j++) {
+                int first = smallGroup[j] * GROUP;
+                int off = (s - lo) * groups * GROUP + first;
+                int at = 0;
+                for (int i = 1; i < GROUP && first + i < m; i++) {
+                  if (zr.get(off + i) < zr.get(off + at)) {
+                    at = i;
+                  }
+                }
+                offerRow(s, upper(s, small[j]), order[chunkStart[c] + first + at]);
+              }
+            }
+          }
+          return;
+        }
         for (int s = lo; s < hi; s++) {
           e[s] = bound(s, c);
           before[s] = probe ? Double.POSITIVE_INFINITY
@@ -662,7 +744,10 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       }
     }
 
-    /** The {@code kg} smallest of {@code gm[off..off+n)}, ascending, padding groups dropped. */
+    /**
+     * The {@code kg} smallest of {@code gm[off..off+n)}, ascending, padding groups dropped; their
+     * groups go to {@link #smallGroup}.
+     */
     private float[] smallest(Reader gm, int off, int n, int kg) {
       int have = 0;
       for (int i = 0; i < n; i++) {
@@ -673,9 +758,11 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
         int pos = have < kg ? have++ : kg - 1;
         while (pos > 0 && small[pos - 1] > v) {
           small[pos] = small[pos - 1];
+          smallGroup[pos] = smallGroup[pos - 1];
           pos--;
         }
         small[pos] = v;
+        smallGroup[pos] = i;
       }
       smallCount = have;
       return small;
@@ -688,6 +775,52 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     }
 
     float[] probeQueries;
+
+    /**
+     * The mean of query {@code s}'s k smallest upper bounds, unscaled and rounded up (the scale is a
+     * power of two; the slack covers the double sum); +Infinity if fewer than k rows were bounded.
+     */
+    float boundOf(int s) {
+      double bound = Double.POSITIVE_INFINITY;
+      if (filled[s] == k) {
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+          sum += best[s * k + j];
+        }
+        bound = sum / k / scale / scale;
+      }
+      if (boundCount != null && boundCount[s] == k) { // k distinct rows measured exactly
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+          sum += SearchSteps.exactSquared(boundQueries, query[s] * dim, bank, boundRows[s * k + j] * dim, dim);
+        }
+        bound = Math.min(bound, sum / k);
+      }
+      if (bound == Double.POSITIVE_INFINITY) { // fewer groups than k (a small bank): measure all rows
+        float[] d = new float[k];
+        exhaustive(Arrays.copyOfRange(boundQueries, query[s] * dim, (query[s] + 1) * dim), 0, k, d, new int[k]);
+        return mean(d, 0, k);
+      }
+      return Rounding.floatUp(bound + 0x1p-40 * Math.abs(bound));
+    }
+
+    /** Keeps {@code row} among query {@code s}'s k rows of smallest upper bound (rows are distinct). */
+    void offerRow(int s, double upper, int row) {
+      int n = boundCount[s];
+      int base = s * k;
+      if (n == k && upper >= boundUpper[base + k - 1]) {
+        return;
+      }
+      int pos = n < k ? n++ : k - 1;
+      while (pos > 0 && boundUpper[base + pos - 1] > upper) {
+        boundUpper[base + pos] = boundUpper[base + pos - 1];
+        boundRows[base + pos] = boundRows[base + pos - 1];
+        pos--;
+      }
+      boundUpper[base + pos] = upper;
+      boundRows[base + pos] = row;
+      boundCount[s] = n;
+    }
 
     double upper(int s, double z) {
       return na[s] + z + outputUnit * Math.abs(z) + e[s];
@@ -831,6 +964,15 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     float get(int i) {
       return bf16 ? Float.intBitsToFloat(bytes.getShort(2 * i) << 16) : bytes.getFloat(4 * i);
     }
+  }
+
+  /** The mean of {@code k} distances from {@code from}, as a patch score computes it. */
+  static float mean(float[] d, int from, int k) {
+    double s = 0;
+    for (int j = 0; j < k; j++) {
+      s += d[from + j];
+    }
+    return (float) (s / k);
   }
 
   private static byte[] toBytes(float[] v) {

@@ -1,6 +1,7 @@
 package io.patchcore.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
 import io.patchcore.knn.Compute;
@@ -287,6 +288,48 @@ class ScreenedIndexTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}, k={1}")
+  @MethodSource("dataSets")
+  void upperBounds_boundTheExactMean(Data data, int k) {
+    double[] dist = new double[data.count * k];
+    int[] idx = new int[data.count * k];
+    bruteForce(data, k, dist, idx);
+    for (Compute compute : ALL) {
+      float[] bounds = new float[data.count + 1];
+      bounds[data.count] = -1;
+      try (Compute.NeighbourIndex index = compute.neighbourIndex(data.bank, data.rows, data.dim)) {
+        index.upperBounds(data.queries, data.count, k, bounds, null);
+      }
+      double worst = 0;
+      for (int q = 0; q < data.count; q++) {
+        double s = 0;
+        for (int j = 0; j < k; j++) {
+          s += (float) dist[q * k + j];
+        }
+        float mean = (float) (s / k);
+        assertThat(bounds[q]).as("bound of query %d of %s, k=%d, %s", q, data, k, compute)
+            .isGreaterThanOrEqualTo(mean).isFinite();
+        worst = Math.max(worst, (bounds[q] - mean) / (mean + 1e-3));
+      }
+      assertThat(bounds[data.count]).as("past count").isEqualTo(-1);
+      System.out.printf("ScreenedIndexTest: %s, k=%d, %s: bounds at most %.3g above the mean (relative)%n", data, k,
+          compute, worst);
+    }
+  }
+
+  @Test
+  void upperBounds_checkTheirArguments() {
+    Data d = random(300, 4, 8, 3);
+    try (Compute.NeighbourIndex index = BF16.neighbourIndex(d.bank, d.rows, d.dim)) {
+      assertThatThrownBy(() -> index.upperBounds(d.queries, 4, 1, new float[3], null))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3");
+      assertThatThrownBy(() -> index.upperBounds(d.queries, 4, 301, new float[4], null))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("301");
+      assertThatThrownBy(() -> index.upperBounds(d.queries, 5, 1, new float[5], null))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("5x8");
+    }
+  }
+
   @Test
   void edgeShapes() {
     Random rnd = new Random(8);
@@ -318,7 +361,9 @@ class ScreenedIndexTest {
       q[5 * dim + j] = 1e18f; // far beyond the bank: searched on the host
       q[6 * dim + j] = j == 3 ? 0 : bank[17 * dim + j]; // next to the NaN row
     }
-    assertExactAll(new Data("non-finite rows", bank, rows, q, 20, dim), 5);
+    Data data = new Data("non-finite rows", bank, rows, q, 20, dim);
+    assertExactAll(data, 5);
+    upperBounds_boundTheExactMean(data, 5);
   }
 
   static void assertExactAll(Data d, int k) {

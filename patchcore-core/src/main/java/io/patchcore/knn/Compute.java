@@ -80,6 +80,40 @@ public interface Compute {
      */
     void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor);
 
+    /**
+     * For each of the {@code count} queries, an upper bound on the mean of the squared distances
+     * to its {@code k} nearest bank rows: {@code bounds[q]} is at least that mean as {@link #search}
+     * returns it (up to the 1e-6 relative rounding that search allows). A back end that screens in
+     * reduced precision returns the bound of its screening without re-measuring anything, which is
+     * much cheaper than a search and, for data in the bank's range, a few percent above the exact
+     * mean. The default runs {@link #search} and returns the mean itself.
+     *
+     * @param queries the queries, {@code count * dimension()} values, row-major
+     * @param count the number of queries
+     * @param k the number of neighbours per query, in {@code 1 .. rows()}
+     * @param bounds receives {@code count} upper bounds (it may be longer); a bound may be
+     *     {@code +Infinity} where the back end cannot bound a query
+     * @param executor where query blocks may run in parallel (the calling thread also works); null
+     *     runs everything on the calling thread
+     * @throws IllegalArgumentException if {@code k} is out of range, {@code queries} does not hold
+     *     {@code count * dimension()} values or {@code bounds} is too short
+     */
+    default void upperBounds(float[] queries, int count, int k, float[] bounds, Executor executor) {
+      if (bounds.length < count) {
+        throw new IllegalArgumentException("bounds holds " + bounds.length + " values, " + count + " needed");
+      }
+      float[] d = new float[count * k];
+      int[] idx = new int[count * k];
+      search(queries, count, k, d, idx, executor);
+      for (int q = 0; q < count; q++) {
+        double s = 0;
+        for (int j = 0; j < k; j++) {
+          s += d[q * k + j];
+        }
+        bounds[q] = (float) (s / k);
+      }
+    }
+
     /** Releases native resources, if any. */
     @Override
     void close();

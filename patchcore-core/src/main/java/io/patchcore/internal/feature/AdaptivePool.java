@@ -51,6 +51,26 @@ public final class AdaptivePool {
   }
 
   /**
+   * The first input index of output {@code k}'s window.
+   *
+   * @param k the output index
+   * @return {@code floor(k L / D)}
+   */
+  public int windowStart(int k) {
+    return start[k];
+  }
+
+  /**
+   * One past the last input index of output {@code k}'s window.
+   *
+   * @param k the output index
+   * @return {@code ceil((k + 1) L / D)}
+   */
+  public int windowEnd(int k) {
+    return end[k];
+  }
+
+  /**
    * Pools one vector of {@code inLength} values.
    *
    * @param in holds the input at {@code in[inOff .. inOff + inLength)}

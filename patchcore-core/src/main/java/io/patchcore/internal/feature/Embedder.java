@@ -91,8 +91,8 @@ public final class Embedder {
     int nLayers = layers.size();
     int gh = 0;
     int gw = 0;
-    float[] concat = null;
-    int width = nLayers * pretrainDim;
+    float[] concat = null; // column-major: value (position r, column t) at t * positions + r
+    int n = 0;
     for (int l = 0; l < nLayers; l++) {
       FeatureMap map = maps.layer(layers.get(l));
       float[] data = map.toArray();
@@ -104,34 +104,125 @@ public final class Embedder {
       }
       int lh = Patches.gridSize(map.height(), patchSize, stride);
       int lw = Patches.gridSize(map.width(), patchSize, stride);
-      float[] pooled = poolPatches(map, data, lh, lw);
+      float[] pooled = poolPatches(map, data, lh, lw); // pretrainDim x (lh * lw)
       if (l == 0) {
         gh = lh;
         gw = lw;
-        concat = new float[gh * gw * width];
+        n = gh * gw;
+        concat = new float[nLayers * pretrainDim * n];
       } else if (lh != gh || lw != gw) {
-        pooled = Bilinear.resize(pooled, lh, lw, pretrainDim, gh, gw);
+        float[] rows = transpose(pooled, pretrainDim, lh * lw);
+        pooled = transpose(Bilinear.resize(rows, lh, lw, pretrainDim, gh, gw), n, pretrainDim);
       }
-      for (int r = 0; r < gh * gw; r++) {
-        System.arraycopy(pooled, r * pretrainDim, concat, r * width + l * pretrainDim, pretrainDim);
-      }
+      System.arraycopy(pooled, 0, concat, l * pretrainDim * n, pretrainDim * n);
     }
-    float[] out = aggregate.applyRows(concat, gh * gw);
+    float[] out = transpose(poolColumns(aggregate, concat, n), targetDim, n);
     return new Embedding(gh, gw, targetDim, out);
   }
 
-  /** Each patch of the layer flattened in (c,i,j) order and pooled to pretrainDim. */
+  /**
+   * Each patch of the layer flattened in (c,i,j) order and pooled to pretrainDim, as
+   * {@link Patches#extract} then {@link AdaptivePool#apply} compute it, bit for bit: every window
+   * is summed in double in the same order. The loops run over grid positions innermost (one output
+   * value of every patch at a time, reading a zero-padded copy of the map), which the JIT
+   * vectorises. The result is {@code pretrainDim x (gh * gw)}: output-major.
+   */
   private float[] poolPatches(FeatureMap map, float[] data, int gh, int gw) {
-    int len = map.channels() * patchSize * patchSize;
-    AdaptivePool pool = new AdaptivePool(len, pretrainDim);
-    float[] patch = new float[len];
-    float[] out = new float[gh * gw * pretrainDim];
-    for (int r = 0; r < gh; r++) {
-      for (int q = 0; q < gw; q++) {
-        Patches.extract(data, map.channels(), map.height(), map.width(), patchSize, stride, r, q, patch, 0);
-        pool.apply(patch, 0, out, (r * gw + q) * pretrainDim);
+    int channels = map.channels();
+    int h = map.height();
+    int w = map.width();
+    int p = patchSize;
+    int pad = Patches.padding(p);
+    int ph = Math.max((gh - 1) * stride + p, h + pad);
+    int pw = Math.max((gw - 1) * stride + p, w + pad);
+    float[] padded = new float[channels * ph * pw];
+    for (int c = 0; c < channels; c++) {
+      for (int y = 0; y < h; y++) {
+        System.arraycopy(data, (c * h + y) * w, padded, (c * ph + y + pad) * pw + pad, w);
       }
     }
+    int len = channels * p * p;
+    AdaptivePool pool = new AdaptivePool(len, pretrainDim);
+    int[] offset = new int[len];
+    for (int c = 0, t = 0; c < channels; c++) {
+      for (int i = 0; i < p; i++) {
+        for (int j = 0; j < p; j++) {
+          offset[t++] = (c * ph + i) * pw + j;
+        }
+      }
+    }
+    int n = gh * gw;
+    double[] acc = new double[n];
+    float[] out = new float[pretrainDim * n];
+    for (int k = 0; k < pretrainDim; k++) {
+      java.util.Arrays.fill(acc, 0.0);
+      int from = pool.windowStart(k);
+      int to = pool.windowEnd(k);
+      for (int t = from; t < to; t++) {
+        for (int r = 0; r < gh; r++) {
+          add(acc, r * gw, padded, r * stride * pw + offset[t], gw, stride);
+        }
+      }
+      divide(acc, to - from, out, k * n);
+    }
     return out;
+  }
+
+  /**
+   * {@link AdaptivePool#applyRows} of a column-major {@code rows x pool.inLength()} matrix, bit for
+   * bit, vectorised across rows; the result is column-major too ({@code pool.outLength() x rows}).
+   */
+  static float[] poolColumns(AdaptivePool pool, float[] columns, int rows) {
+    double[] acc = new double[rows];
+    float[] out = new float[pool.outLength() * rows];
+    for (int k = 0; k < pool.outLength(); k++) {
+      java.util.Arrays.fill(acc, 0.0);
+      int from = pool.windowStart(k);
+      int to = pool.windowEnd(k);
+      for (int t = from; t < to; t++) {
+        add(acc, 0, columns, t * rows, rows, 1);
+      }
+      divide(acc, to - from, out, k * rows);
+    }
+    return out;
+  }
+
+  /** {@code out[at + i] = (float) (acc[i] / count)}, as {@link AdaptivePool#apply} divides. */
+  private static void divide(double[] acc, int count, float[] out, int at) {
+    double c = count;
+    for (int i = 0; i < acc.length; i++) {
+      out[at + i] = (float) (acc[i] / c);
+    }
+  }
+
+  /** The transpose of a row-major {@code rows x cols} matrix, in tiles. */
+  static float[] transpose(float[] a, int rows, int cols) {
+    float[] t = new float[a.length];
+    final int tile = 32;
+    for (int r0 = 0; r0 < rows; r0 += tile) {
+      int r1 = Math.min(rows, r0 + tile);
+      for (int c0 = 0; c0 < cols; c0 += tile) {
+        int c1 = Math.min(cols, c0 + tile);
+        for (int r = r0; r < r1; r++) {
+          for (int c = c0; c < c1; c++) {
+            t[c * rows + r] = a[r * cols + c];
+          }
+        }
+      }
+    }
+    return t;
+  }
+
+  /** {@code acc[at + q] += src[from + q * stride]} for q below n. */
+  private static void add(double[] acc, int at, float[] src, int from, int n, int stride) {
+    if (stride == 1) {
+      for (int q = 0; q < n; q++) {
+        acc[at + q] += src[from + q];
+      }
+    } else {
+      for (int q = 0; q < n; q++) {
+        acc[at + q] += src[from + q * stride];
+      }
+    }
   }
 }

@@ -23,6 +23,14 @@ public final class SearchSteps {
    * @throws IllegalArgumentException naming the bad value
    */
   public static void checkSearch(int rows, int dim, float[] queries, int count, int k, float[] distances, int[] indices) {
+    checkQueries(rows, dim, queries, count, k);
+    if (distances.length < (long) count * k || indices.length < (long) count * k) {
+      throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
+          + distances.length + " and " + indices.length);
+    }
+  }
+
+  private static void checkQueries(int rows, int dim, float[] queries, int count, int k) {
     if (k < 1 || k > rows) {
       throw new IllegalArgumentException("k must be in 1.." + rows + " (bank rows), got " + k);
     }
@@ -30,9 +38,23 @@ public final class SearchSteps {
       throw new IllegalArgumentException("queries of " + count + "x" + dim + " need " + (long) count * dim
           + " values, got " + queries.length);
     }
-    if (distances.length < (long) count * k || indices.length < (long) count * k) {
-      throw new IllegalArgumentException("output arrays need " + (long) count * k + " entries, got "
-          + distances.length + " and " + indices.length);
+  }
+
+  /**
+   * Checks the arguments of {@link io.patchcore.knn.Compute.NeighbourIndex#upperBounds}.
+   *
+   * @param rows the index's bank rows
+   * @param dim the index's row length
+   * @param queries the queries
+   * @param count the number of queries
+   * @param k the number of neighbours, which must be in {@code 1 .. rows}
+   * @param bounds the output, at least {@code count} long
+   * @throws IllegalArgumentException naming the bad value
+   */
+  public static void checkBounds(int rows, int dim, float[] queries, int count, int k, float[] bounds) {
+    checkQueries(rows, dim, queries, count, k);
+    if (bounds.length < count) {
+      throw new IllegalArgumentException("bounds holds " + bounds.length + " values, " + count + " needed");
     }
   }
 
