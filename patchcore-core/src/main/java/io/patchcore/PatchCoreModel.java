@@ -200,7 +200,7 @@ public final class PatchCoreModel implements AutoCloseable {
   public AnomalyResult scoreFeatures(FeatureMaps maps) {
     Objects.requireNonNull(maps, "maps");
     ensureOpen();
-    Embedder.Embedding emb = embedder.embed(maps);
+    Embedder.Embedding emb = embedder.embed(maps, config.executor);
     int n = emb.rows();
     int k = config.neighbours;
     float[] dist = new float[n * k];
@@ -307,7 +307,7 @@ public final class PatchCoreModel implements AutoCloseable {
     if (config.scoring == ImageScoring.COMBINED) {
       return scoreFeatures(maps).score();
     }
-    Embedder.Embedding emb = embedder.embed(maps);
+    Embedder.Embedding emb = embedder.embed(maps, config.executor);
     MaxPatchSearch.Max max = maxSearch.search(index, emb.data(), emb.rows(), config.neighbours, config.executor);
     double score = max.score();
     if (config.scoring == ImageScoring.REWEIGHTED) {

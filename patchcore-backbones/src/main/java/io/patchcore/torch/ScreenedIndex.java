@@ -112,6 +112,16 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
   static final double MAX_QUERY_NORM2 = 0x1p100;
   /** Floats of one host-to-device upload while the bank is stored. */
   static final int UPLOAD_FLOATS = 1 << 20;
+  /** Query rows of a CPU product are a multiple of this (padded with zero rows). */
+  static final int SHAPE_STEP = 16;
+
+  /** {@code n} rounded up to a multiple of {@link #SHAPE_STEP}. */
+  static int roundUp(int n) {
+    return (n + SHAPE_STEP - 1) / SHAPE_STEP * SHAPE_STEP;
+  }
+
+  /** Largest query block on the CPU, for banks small enough to widen it. */
+  static final int MAX_CPU_BLOCK = 1024;
   /** Candidates per query beyond which (and {@code 4k}) a query is searched exhaustively. */
   static final int CANDIDATE_CAP = 4096;
   /** Columns per group of the device minima; chunks are padded to a multiple. */
@@ -176,7 +186,6 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     this.rows = rows;
     this.dim = dim;
     this.cols = dim + 2;
-    this.queryBlock = queryBlock;
     this.onCpu = !device.isGpu();
     this.rel = (dim + 8) * 0x1p-52;
     this.normSlack = 3 * (dim + 4) * 0x1p-52;
@@ -245,6 +254,10 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     long maxRows = Math.min(Math.max(1, scratchFloats / queryBlock), Math.max(1, chunkFloats / cols));
     int nChunks = (int) ((nFinite + maxRows - 1) / maxRows);
     int chunkRows = nChunks == 0 ? 1 : (nFinite + nChunks - 1) / nChunks;
+    // a bank of one chunk takes more queries per product within the same scratch (fewer, larger
+    // calls: each costs about a millisecond beyond its arithmetic on the CPU)
+    long wider = Math.min(MAX_CPU_BLOCK, scratchFloats / chunkRows);
+    this.queryBlock = onCpu && nChunks == 1 && wider >= 2L * queryBlock ? (int) wider : queryBlock;
     this.chunks = new NDArray[nChunks];
     this.chunkStart = new int[nChunks + 1];
     this.nbMax = new double[nChunks];
@@ -495,6 +508,8 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     /** Test mode: every row comes back and only the largest share of the bound used is kept. */
     final boolean probe;
     double maxBoundUse;
+    /** Query rows uploaded for the current batch (the screened ones, then zero rows). */
+    int uploaded;
     /** Bounds mode ({@link #upperBounds}): receives each query's bound; nothing is gathered. */
     float[] bounds;
     /** Bounds mode on the CPU: the rows of the k smallest upper bounds seen, by query, and how many. */
@@ -551,9 +566,15 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       Arrays.fill(filled, 0, ns, 0);
       Arrays.fill(candCount, 0, ns, 0);
       Arrays.fill(overflow, 0, ns, false);
+      // on the CPU the products take whole steps of SHAPE_STEP queries (zero rows, ignored), so that
+      // libtorch meets few distinct shapes: each new one costs a kernel preparation
+      uploaded = onCpu ? Math.min(size, roundUp(ns)) : ns;
+      for (int i = ns * cols; i < uploaded * cols; i++) {
+        a.put(i, 0f);
+      }
       try (NDManager scope = manager.newSubManager()) {
-        ByteBuffer aBytes = scratch.slice(0, ns * cols * Float.BYTES).order(ByteOrder.nativeOrder());
-        try (NDArray aDev = scope.create(aBytes, new Shape(ns, cols), DataType.FLOAT32)) {
+        ByteBuffer aBytes = scratch.slice(0, uploaded * cols * Float.BYTES).order(ByteOrder.nativeOrder());
+        try (NDArray aDev = scope.create(aBytes, new Shape(uploaded, cols), DataType.FLOAT32)) {
           for (int c = 0; c < chunks.length; c++) {
             // float32 screening: the chunk widened (exactly) once for the batch
             try (NDArray b = screening == Screening.FLOAT32
@@ -632,7 +653,8 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       int groups = padded(m) / GROUP;
       int kg = Math.min(k, groups);
       boolean bf16 = screening == Screening.BF16;
-      NDArray[] screened = ScreenKernels.screen(scope, aDev, lo, hi, b, GROUP);
+      int end = onCpu ? Math.min(uploaded, lo + roundUp(hi - lo)) : hi;
+      NDArray[] screened = ScreenKernels.screen(scope, aDev, lo, end, b, GROUP);
       try (NDArray z = screened[0]; NDArray minima = screened[1]) {
         Reader gm = new Reader(minima.toByteBuffer(true), bf16);
         if (bounds != null) {

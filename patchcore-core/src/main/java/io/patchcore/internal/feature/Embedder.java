@@ -88,6 +88,19 @@ public final class Embedder {
    *     flat index), or a map gives no patch
    */
   public Embedding embed(FeatureMaps maps) {
+    return embed(maps, null);
+  }
+
+  /**
+   * {@link #embed(FeatureMaps)} with the pooling split between the calling thread and one helper on
+   * {@code executor} (the same values: each output is computed by one thread, in the same order).
+   *
+   * @param maps the feature maps; they must contain every configured layer
+   * @param executor where the helper runs; null computes everything on the calling thread
+   * @return the patch features
+   * @throws IllegalArgumentException as {@link #embed(FeatureMaps)}
+   */
+  public Embedding embed(FeatureMaps maps, java.util.concurrent.Executor executor) {
     int nLayers = layers.size();
     int gh = 0;
     int gw = 0;
@@ -104,7 +117,7 @@ public final class Embedder {
       }
       int lh = Patches.gridSize(map.height(), patchSize, stride);
       int lw = Patches.gridSize(map.width(), patchSize, stride);
-      float[] pooled = poolPatches(map, data, lh, lw); // pretrainDim x (lh * lw)
+      float[] pooled = poolPatches(map, data, lh, lw, executor); // pretrainDim x (lh * lw)
       if (l == 0) {
         gh = lh;
         gw = lw;
@@ -116,7 +129,7 @@ public final class Embedder {
       }
       System.arraycopy(pooled, 0, concat, l * pretrainDim * n, pretrainDim * n);
     }
-    float[] out = transpose(poolColumns(aggregate, concat, n), targetDim, n);
+    float[] out = transpose(poolColumns(aggregate, concat, n, executor), targetDim, n);
     return new Embedding(gh, gw, targetDim, out);
   }
 
@@ -127,7 +140,7 @@ public final class Embedder {
    * value of every patch at a time, reading a zero-padded copy of the map), which the JIT
    * vectorises. The result is {@code pretrainDim x (gh * gw)}: output-major.
    */
-  private float[] poolPatches(FeatureMap map, float[] data, int gh, int gw) {
+  private float[] poolPatches(FeatureMap map, float[] data, int gh, int gw, java.util.concurrent.Executor executor) {
     int channels = map.channels();
     int h = map.height();
     int w = map.width();
@@ -152,19 +165,21 @@ public final class Embedder {
       }
     }
     int n = gh * gw;
-    double[] acc = new double[n];
     float[] out = new float[pretrainDim * n];
-    for (int k = 0; k < pretrainDim; k++) {
-      java.util.Arrays.fill(acc, 0.0);
-      int from = pool.windowStart(k);
-      int to = pool.windowEnd(k);
-      for (int t = from; t < to; t++) {
-        for (int r = 0; r < gh; r++) {
-          add(acc, r * gw, padded, r * stride * pw + offset[t], gw, stride);
+    forBlocks(pretrainDim, executor, (k0, k1) -> {
+      double[] acc = new double[n];
+      for (int k = k0; k < k1; k++) {
+        java.util.Arrays.fill(acc, 0.0);
+        int from = pool.windowStart(k);
+        int to = pool.windowEnd(k);
+        for (int t = from; t < to; t++) {
+          for (int r = 0; r < gh; r++) {
+            add(acc, r * gw, padded, r * stride * pw + offset[t], gw, stride);
+          }
         }
+        divide(acc, to - from, out, k * n);
       }
-      divide(acc, to - from, out, k * n);
-    }
+    });
     return out;
   }
 
@@ -172,19 +187,33 @@ public final class Embedder {
    * {@link AdaptivePool#applyRows} of a column-major {@code rows x pool.inLength()} matrix, bit for
    * bit, vectorised across rows; the result is column-major too ({@code pool.outLength() x rows}).
    */
-  static float[] poolColumns(AdaptivePool pool, float[] columns, int rows) {
-    double[] acc = new double[rows];
+  static float[] poolColumns(AdaptivePool pool, float[] columns, int rows, java.util.concurrent.Executor executor) {
     float[] out = new float[pool.outLength() * rows];
-    for (int k = 0; k < pool.outLength(); k++) {
-      java.util.Arrays.fill(acc, 0.0);
-      int from = pool.windowStart(k);
-      int to = pool.windowEnd(k);
-      for (int t = from; t < to; t++) {
-        add(acc, 0, columns, t * rows, rows, 1);
+    forBlocks(pool.outLength(), executor, (k0, k1) -> {
+      double[] acc = new double[rows];
+      for (int k = k0; k < k1; k++) {
+        java.util.Arrays.fill(acc, 0.0);
+        int from = pool.windowStart(k);
+        int to = pool.windowEnd(k);
+        for (int t = from; t < to; t++) {
+          add(acc, 0, columns, t * rows, rows, 1);
+        }
+        divide(acc, to - from, out, k * rows);
       }
-      divide(acc, to - from, out, k * rows);
-    }
+    });
     return out;
+  }
+
+  /** A range of output indices. */
+  private interface Range {
+    void run(int from, int to);
+  }
+
+  /** Runs {@code body} over {@code [0, n)} in 8 ranges, on the caller and one helper of {@code executor}. */
+  private static void forBlocks(int n, java.util.concurrent.Executor executor, Range body) {
+    int blocks = Math.min(8, n);
+    io.patchcore.internal.Parallel.forEach(executor, blocks, 1,
+        b -> body.run((int) ((long) b * n / blocks), (int) ((long) (b + 1) * n / blocks)));
   }
 
   /** {@code out[at + i] = (float) (acc[i] / count)}, as {@link AdaptivePool#apply} divides. */

@@ -64,6 +64,20 @@ class EmbedderTest {
 
   @Test
   void embed_equalsTheDirectFormulation_bitForBit() {
+    check(null);
+  }
+
+  @Test
+  void embedWithAHelper_equalsTheDirectFormulation_bitForBit() {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      check(pool);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static void check(java.util.concurrent.Executor executor) {
     SplittableRandom r = new SplittableRandom(5);
     int cases = 0;
     for (int p : new int[] {1, 2, 3, 4}) {
@@ -73,7 +87,7 @@ class EmbedderTest {
               map(r, "c", 3, 11, 9)));
           List<String> layers = List.of("a", "b", "c");
           Embedder e = new Embedder(layers, p, stride, dims[0], dims[1]);
-          Embedder.Embedding got = e.embed(maps);
+          Embedder.Embedding got = e.embed(maps, executor);
           float[] want = reference(maps, layers, p, stride, dims[0], dims[1]);
           assertThat(got.data()).as("p=%d stride=%d dims=%d->%d", p, stride, dims[0], dims[1]).hasSize(want.length);
           for (int i = 0; i < want.length; i++) {
