@@ -175,6 +175,13 @@ final class MaxPatchSearch implements AutoCloseable {
     return out;
   }
 
+  /** Whether the probe index is built and not closed (tests). */
+  boolean probeOpen() {
+    synchronized (lock) {
+      return probe != null;
+    }
+  }
+
   @Override
   public void close() {
     synchronized (lock) {

@@ -518,6 +518,11 @@ public final class PatchCoreModel implements AutoCloseable {
     return index;
   }
 
+  /** The pruned search of {@link #imageScore}. */
+  MaxPatchSearch maxSearch() {
+    return maxSearch;
+  }
+
   /** The embedder. */
   Embedder embedder() {
     return embedder;

@@ -260,6 +260,27 @@ public final class ImageScoreCases {
     };
   }
 
+  /**
+   * The probe index is built on the first image score only, and closing the model closes it (its
+   * native memory with it); a closed model refuses image scores.
+   *
+   * @param compute the back end to test
+   */
+  public static void assertProbeLifecycle(Compute compute) {
+    PatchCoreModel m = config(compute, ImageScoring.MAX, 1).build().fitFeatures(training(11));
+    FeatureMaps maps = maps((float[]) tests(12, 0).get(1)[1]); // one outlier
+    assertThat(m.maxSearch().probeOpen()).as("before the first image score").isFalse();
+    m.scoreFeatures(maps);
+    assertThat(m.maxSearch().probeOpen()).as("after a full score").isFalse();
+    double s = m.imageScoreFeatures(maps);
+    assertThat(m.maxSearch().probeOpen()).as("after an image score").isTrue();
+    assertThat(m.imageScoreFeatures(maps)).isEqualTo(s);
+    m.close();
+    assertThat(m.maxSearch().probeOpen()).as("after close").isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.imageScoreFeatures(maps))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+  }
+
   static void assertSame(PatchCoreModel m, float[] chw, String what) {
     FeatureMaps maps = maps(chw);
     double full = m.scoreFeatures(maps).score();

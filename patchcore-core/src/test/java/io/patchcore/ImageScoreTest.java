@@ -19,6 +19,11 @@ class ImageScoreTest {
   }
 
   @Test
+  void probe_isBuiltOnFirstUse_andClosedWithTheModel() {
+    ImageScoreCases.assertProbeLifecycle(Computes.cpu());
+  }
+
+  @Test
   void smallBank_isSearchedInFull() {
     ImageScoreCases.assertSmallBank(Computes.cpu());
   }

@@ -21,6 +21,11 @@ class ImageScoreTorchTest {
   }
 
   @Test
+  void probe_isBuiltOnFirstUse_andClosedWithTheModel() {
+    ImageScoreCases.assertProbeLifecycle(ScreenedIndexTest.BF16);
+  }
+
+  @Test
   void smallBank() {
     ImageScoreCases.assertSmallBank(ScreenedIndexTest.BF16);
   }
