@@ -1,5 +1,6 @@
 package io.patchcore;
 
+import io.patchcore.internal.knn.SearchSteps;
 import io.patchcore.knn.Compute;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -11,9 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * without searching every patch against the whole bank, and exactly: the patch, its score and its
  * neighbours equal those of the full search bit for bit.
  *
- * <p>Every patch is first searched against a fixed sample of the bank (the probe). The distance to
- * any k bank rows bounds the distance to the k nearest from above, so the probe gives each patch an
- * upper bound on its score. Patches are then searched against the whole bank in order of falling
+ * <p>Every patch is first bounded against a fixed sample of the bank (the probe,
+ * {@link Compute.NeighbourIndex#upperBounds}): the distance to any k bank rows bounds the distance
+ * to the k nearest from above, so the probe gives each patch an upper bound on its score. Patches are then searched against the whole bank in order of falling
  * bound: the largest exact score found so far is a lower bound on the image's, and every patch
  * whose upper bound (widened by {@link #MARGIN} for the rounding of both searches) lies below it
  * cannot be the largest and is never searched. On a normal image most patches lie close to the
@@ -49,7 +50,7 @@ final class MaxPatchSearch implements AutoCloseable {
   private boolean closed;
 
   /** The largest patch score of one image. */
-  record Max(int patch, float score, int[] neighbours, int searched) {}
+  record Max(int patch, float score, int[] neighbours) {}
 
   MaxPatchSearch(Compute compute, float[] bank, int rows, int dim) {
     this.compute = compute;
@@ -96,7 +97,7 @@ final class MaxPatchSearch implements AutoCloseable {
       block[j] = order[j];
     }
     Best best = new Best(k);
-    best.offer(full, patches, block, k, executor);
+    best.offer(full, patches, block, executor);
     int[] rest = new int[n - first];
     int m = 0;
     for (int j = first; j < n; j++) {
@@ -105,18 +106,18 @@ final class MaxPatchSearch implements AutoCloseable {
         rest[m++] = i;
       }
     }
-    best.offer(full, patches, Arrays.copyOf(rest, m), k, executor);
+    best.offer(full, patches, Arrays.copyOf(rest, m), executor);
     SEARCHED.addAndGet(first + m);
     PATCHES.addAndGet(n);
-    return new Max(best.patch, best.score, best.neighbours, first + m);
+    return new Max(best.patch, best.score, best.neighbours);
   }
 
   private static Max searchAll(Compute.NeighbourIndex full, float[] patches, int n, int k, Executor executor) {
     Best best = new Best(k);
     int[] all = new int[n];
     Arrays.setAll(all, i -> i);
-    best.offer(full, patches, all, k, executor);
-    return new Max(best.patch, best.score, best.neighbours, n);
+    best.offer(full, patches, all, executor);
+    return new Max(best.patch, best.score, best.neighbours);
   }
 
   /** The largest score among the patches searched so far, ties to the lower patch. */
@@ -130,7 +131,7 @@ final class MaxPatchSearch implements AutoCloseable {
       this.k = k;
     }
 
-    void offer(Compute.NeighbourIndex full, float[] patches, int[] which, int k, Executor executor) {
+    void offer(Compute.NeighbourIndex full, float[] patches, int[] which, Executor executor) {
       if (which.length == 0) {
         return;
       }
@@ -143,7 +144,7 @@ final class MaxPatchSearch implements AutoCloseable {
       int[] idx = new int[which.length * k];
       full.search(q, which.length, k, d, idx, executor);
       for (int j = 0; j < which.length; j++) {
-        float s = PatchCoreModel.patchScore(d, j * k, k);
+        float s = SearchSteps.mean(d, j * k, k);
         if (s > score || (s == score && which[j] < patch)) {
           score = s;
           patch = which[j];

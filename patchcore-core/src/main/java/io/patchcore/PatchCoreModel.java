@@ -160,10 +160,15 @@ public final class PatchCoreModel implements AutoCloseable {
    * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
    */
   public AnomalyResult score(Path image) {
+    return scoreFile(image, this::scoreFeatures);
+  }
+
+  /** {@code scorer} applied to the features of {@code image}; argument errors name the file. */
+  private <T> T scoreFile(Path image, java.util.function.Function<FeatureMaps, T> scorer) {
     Objects.requireNonNull(image, "image");
     ensureOpen();
     try {
-      return scoreFeatures(config.requireBackbone().extract(image));
+      return scorer.apply(config.requireBackbone().extract(image));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(image + ": " + e.getMessage(), e);
     }
@@ -209,7 +214,7 @@ public final class PatchCoreModel implements AutoCloseable {
     float[] patch = new float[n];
     int worst = 0;
     for (int i = 0; i < n; i++) {
-      patch[i] = patchScore(dist, i * k, k);
+      patch[i] = SearchSteps.mean(dist, i * k, k);
       if (patch[i] > patch[worst]) {
         worst = i;
       }
@@ -252,8 +257,8 @@ public final class PatchCoreModel implements AutoCloseable {
    * The image score of {@link #score(Path) score(image)}{@code .score()}, bit for bit, without the
    * anomaly map: under {@link ImageScoring#MAX} and {@link ImageScoring#REWEIGHTED} only the patches
    * that can hold the largest patch score are searched against the whole bank (every patch is first
-   * bounded against a fixed sample of about an eighth of the bank, built on first use), which on
-   * normal images is a few percent of them. {@link ImageScoring#COMBINED} needs every patch score
+   * bounded against a fixed sample of {@code 8 sqrt(rows)} bank rows, at least 2,048 and at most an
+   * eighth, built on first use), which on normal images is a few percent of them. {@link ImageScoring#COMBINED} needs every patch score
    * and costs what {@code score} does. Banks below 16,384 rows are searched in full.
    *
    * @param image the image file
@@ -265,13 +270,7 @@ public final class PatchCoreModel implements AutoCloseable {
    * @throws IllegalStateException if the model has no backbone, or it or the backbone was closed
    */
   public double imageScore(Path image) {
-    Objects.requireNonNull(image, "image");
-    ensureOpen();
-    try {
-      return imageScoreFeatures(config.requireBackbone().extract(image));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(image + ": " + e.getMessage(), e);
-    }
+    return scoreFile(image, this::imageScoreFeatures);
   }
 
   /**
@@ -314,15 +313,6 @@ public final class PatchCoreModel implements AutoCloseable {
       score *= reweight(emb.data(), max.patch(), max.neighbours()[0]);
     }
     return score;
-  }
-
-  /** The patch score: the mean of {@code k} neighbour distances from {@code from}, in double. */
-  static float patchScore(float[] distances, int from, int k) {
-    double s = 0;
-    for (int j = 0; j < k; j++) {
-      s += distances[from + j];
-    }
-    return (float) (s / k);
   }
 
   /**

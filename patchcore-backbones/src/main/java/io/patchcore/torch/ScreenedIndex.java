@@ -399,24 +399,7 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
   @Override
   public void search(float[] queries, int count, int k, float[] distances, int[] indices, Executor executor) {
     SearchSteps.checkSearch(rows, dim, queries, count, k, distances, indices);
-    lock.readLock().lock();
-    try {
-      if (closed) {
-        throw new IllegalStateException("neighbour index (" + name + ", " + rows + "x" + dim + ") is closed");
-      }
-      int batch = batch(k);
-      ByteBuffer scratch = scratch(batch);
-      try {
-        Block block = new Block(k, batch, false);
-        for (int from = 0; from < count; from += batch) {
-          block.search(scratch, queries, from, Math.min(count, from + batch), distances, indices);
-        }
-      } finally {
-        scratchPool.add(scratch);
-      }
-    } finally {
-      lock.readLock().unlock();
-    }
+    screen(queries, count, k, null, distances, indices);
   }
 
   /**
@@ -430,6 +413,14 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
   @Override
   public void upperBounds(float[] queries, int count, int k, float[] bounds, Executor executor) {
     SearchSteps.checkBounds(rows, dim, queries, count, k, bounds);
+    screen(queries, count, k, bounds, null, null);
+  }
+
+  /**
+   * Screens the queries batch by batch under the read lock: with {@code bounds}, writes each
+   * query's upper bound there; otherwise searches into {@code distances} and {@code indices}.
+   */
+  private void screen(float[] queries, int count, int k, float[] bounds, float[] distances, int[] indices) {
     lock.readLock().lock();
     try {
       if (closed) {
@@ -439,15 +430,11 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       ByteBuffer scratch = scratch(batch);
       try {
         Block block = new Block(k, batch, false);
-        block.bounds = bounds;
-        block.boundQueries = queries;
-        if (onCpu) {
-          block.boundRows = new int[batch * k];
-          block.boundUpper = new double[batch * k];
-          block.boundCount = new int[batch];
+        if (bounds != null) {
+          block.boundsMode(bounds, queries);
         }
         for (int from = 0; from < count; from += batch) {
-          block.search(scratch, queries, from, Math.min(count, from + batch), null, null);
+          block.search(scratch, queries, from, Math.min(count, from + batch), distances, indices);
         }
       } finally {
         scratchPool.add(scratch);
@@ -543,6 +530,24 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
       this.smallGroup = new int[k];
     }
 
+    /** Switches this block to {@link #upperBounds}: bounds of {@code queries} go to {@code out}. */
+    void boundsMode(float[] out, float[] queries) {
+      bounds = out;
+      boundQueries = queries;
+      if (onCpu) {
+        boundRows = new int[size * k];
+        boundUpper = new double[size * k];
+        boundCount = new int[size];
+      }
+    }
+
+    /** The mean of query {@code q}'s k nearest distances, searched exhaustively on the host. */
+    float exactMean(float[] queries, int q) {
+      float[] d = new float[k];
+      exhaustive(Arrays.copyOfRange(queries, q * dim, (q + 1) * dim), 0, k, d, new int[k]);
+      return SearchSteps.mean(d, 0, k);
+    }
+
     void search(ByteBuffer scratch, float[] queries, int from, int to, float[] distances, int[] indices) {
       FloatBuffer a = scratch.asFloatBuffer();
       int ns = 0;
@@ -553,9 +558,7 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
           }
           ns++;
         } else if (bounds != null) {
-          float[] d = new float[k];
-          exhaustive(Arrays.copyOfRange(queries, q * dim, (q + 1) * dim), 0, k, d, new int[k]);
-          bounds[q] = mean(d, 0, k);
+          bounds[q] = exactMean(queries, q);
         } else {
           exhaustive(queries, q, k, distances, indices);
         }
@@ -819,9 +822,7 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
         bound = Math.min(bound, sum / k);
       }
       if (bound == Double.POSITIVE_INFINITY) { // fewer groups than k (a small bank): measure all rows
-        float[] d = new float[k];
-        exhaustive(Arrays.copyOfRange(boundQueries, query[s] * dim, (query[s] + 1) * dim), 0, k, d, new int[k]);
-        return mean(d, 0, k);
+        return exactMean(boundQueries, query[s]);
       }
       return Rounding.floatUp(bound + 0x1p-40 * Math.abs(bound));
     }
@@ -986,15 +987,6 @@ final class ScreenedIndex implements Compute.NeighbourIndex {
     float get(int i) {
       return bf16 ? Float.intBitsToFloat(bytes.getShort(2 * i) << 16) : bytes.getFloat(4 * i);
     }
-  }
-
-  /** The mean of {@code k} distances from {@code from}, as a patch score computes it. */
-  static float mean(float[] d, int from, int k) {
-    double s = 0;
-    for (int j = 0; j < k; j++) {
-      s += d[from + j];
-    }
-    return (float) (s / k);
   }
 
   private static byte[] toBytes(float[] v) {

@@ -1,5 +1,6 @@
 package io.patchcore.knn;
 
+import io.patchcore.internal.knn.SearchSteps;
 import java.util.concurrent.Executor;
 import java.util.function.IntConsumer;
 
@@ -99,18 +100,12 @@ public interface Compute {
      *     {@code count * dimension()} values or {@code bounds} is too short
      */
     default void upperBounds(float[] queries, int count, int k, float[] bounds, Executor executor) {
-      if (bounds.length < count) {
-        throw new IllegalArgumentException("bounds holds " + bounds.length + " values, " + count + " needed");
-      }
+      SearchSteps.checkBounds(rows(), dimension(), queries, count, k, bounds);
       float[] d = new float[count * k];
       int[] idx = new int[count * k];
       search(queries, count, k, d, idx, executor);
       for (int q = 0; q < count; q++) {
-        double s = 0;
-        for (int j = 0; j < k; j++) {
-          s += d[q * k + j];
-        }
-        bounds[q] = (float) (s / k);
+        bounds[q] = SearchSteps.mean(d, q * k, k);
       }
     }
 

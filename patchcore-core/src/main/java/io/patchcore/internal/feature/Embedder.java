@@ -164,23 +164,7 @@ public final class Embedder {
         }
       }
     }
-    int n = gh * gw;
-    float[] out = new float[pretrainDim * n];
-    forBlocks(pretrainDim, executor, (k0, k1) -> {
-      double[] acc = new double[n];
-      for (int k = k0; k < k1; k++) {
-        java.util.Arrays.fill(acc, 0.0);
-        int from = pool.windowStart(k);
-        int to = pool.windowEnd(k);
-        for (int t = from; t < to; t++) {
-          for (int r = 0; r < gh; r++) {
-            add(acc, r * gw, padded, r * stride * pw + offset[t], gw, stride);
-          }
-        }
-        divide(acc, to - from, out, k * n);
-      }
-    });
-    return out;
+    return pool(pool, padded, offset, gh, gw, stride * pw, stride, executor);
   }
 
   /**
@@ -188,32 +172,40 @@ public final class Embedder {
    * bit, vectorised across rows; the result is column-major too ({@code pool.outLength() x rows}).
    */
   static float[] poolColumns(AdaptivePool pool, float[] columns, int rows, java.util.concurrent.Executor executor) {
-    float[] out = new float[pool.outLength() * rows];
-    forBlocks(pool.outLength(), executor, (k0, k1) -> {
-      double[] acc = new double[rows];
-      for (int k = k0; k < k1; k++) {
+    int[] offset = new int[pool.inLength()];
+    java.util.Arrays.setAll(offset, t -> t * rows);
+    return pool(pool, columns, offset, 1, rows, 0, 1, executor);
+  }
+
+  /**
+   * Pools the vectors of a {@code gh x gw} grid of positions, where input {@code t} of position
+   * {@code (r, q)} is {@code src[r * rowStep + q * stride + offset[t]]}: each window summed in double
+   * in input order and divided as {@link AdaptivePool#apply} does, one output for every position at a
+   * time (positions innermost, which the JIT vectorises). The outputs are split in 8 ranges between
+   * the caller and one helper of {@code executor}. The result is output-major,
+   * {@code pool.outLength() x (gh * gw)}.
+   */
+  private static float[] pool(AdaptivePool pool, float[] src, int[] offset, int gh, int gw, int rowStep, int stride,
+      java.util.concurrent.Executor executor) {
+    int n = gh * gw;
+    int outs = pool.outLength();
+    float[] out = new float[outs * n];
+    int blocks = Math.min(8, outs);
+    io.patchcore.internal.Parallel.forEach(executor, blocks, 1, b -> {
+      double[] acc = new double[n];
+      for (int k = (int) ((long) b * outs / blocks), end = (int) ((long) (b + 1) * outs / blocks); k < end; k++) {
         java.util.Arrays.fill(acc, 0.0);
         int from = pool.windowStart(k);
         int to = pool.windowEnd(k);
         for (int t = from; t < to; t++) {
-          add(acc, 0, columns, t * rows, rows, 1);
+          for (int r = 0; r < gh; r++) {
+            add(acc, r * gw, src, r * rowStep + offset[t], gw, stride);
+          }
         }
-        divide(acc, to - from, out, k * rows);
+        divide(acc, to - from, out, k * n);
       }
     });
     return out;
-  }
-
-  /** A range of output indices. */
-  private interface Range {
-    void run(int from, int to);
-  }
-
-  /** Runs {@code body} over {@code [0, n)} in 8 ranges, on the caller and one helper of {@code executor}. */
-  private static void forBlocks(int n, java.util.concurrent.Executor executor, Range body) {
-    int blocks = Math.min(8, n);
-    io.patchcore.internal.Parallel.forEach(executor, blocks, 1,
-        b -> body.run((int) ((long) b * n / blocks), (int) ((long) (b + 1) * n / blocks)));
   }
 
   /** {@code out[at + i] = (float) (acc[i] / count)}, as {@link AdaptivePool#apply} divides. */

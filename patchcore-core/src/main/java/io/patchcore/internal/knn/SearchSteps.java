@@ -41,6 +41,24 @@ public final class SearchSteps {
   }
 
   /**
+   * The mean of {@code k} distances from {@code distances[from]}, summed in double and rounded to
+   * float: a patch score, and what {@link io.patchcore.knn.Compute.NeighbourIndex#upperBounds}
+   * bounds.
+   *
+   * @param distances the distances
+   * @param from the first of them
+   * @param k how many
+   * @return their mean
+   */
+  public static float mean(float[] distances, int from, int k) {
+    double s = 0;
+    for (int j = 0; j < k; j++) {
+      s += distances[from + j];
+    }
+    return (float) (s / k);
+  }
+
+  /**
    * Checks the arguments of {@link io.patchcore.knn.Compute.NeighbourIndex#upperBounds}.
    *
    * @param rows the index's bank rows

@@ -144,17 +144,8 @@ final class Inputs {
     List<ScoredSample> out = new ArrayList<>(samples.size());
     int done = 0;
     for (Sample s : samples) {
-      if (keepMaps) {
-        out.add(scoreOne(dataset, s, true, () -> model.score(s.path())));
-      } else {
-        ScoredSample scored;
-        try {
-          scored = ScoredSample.scored(dataset, s, model.imageScore(s.path()));
-        } catch (RuntimeException e) {
-          scored = ScoredSample.failed(dataset, s, Cli.oneLine(e));
-        }
-        out.add(scored);
-      }
+      out.add(keepMaps ? scoreOne(dataset, s, true, () -> model.score(s.path()))
+          : orFailed(dataset, s, () -> ScoredSample.scored(dataset, s, model.imageScore(s.path()))));
       progress.onProgress("score", ++done, samples.size());
     }
     return out;
@@ -166,10 +157,17 @@ final class Inputs {
    */
   static ScoredSample scoreOne(String dataset, Sample sample, boolean keepMap,
       Supplier<AnomalyResult> scorer) {
-    try {
+    return orFailed(dataset, sample, () -> {
       AnomalyResult a = scorer.get();
       return keepMap ? ScoredSample.scored(dataset, sample, a)
           : ScoredSample.scoredWithoutMap(dataset, sample, a);
+    });
+  }
+
+  /** What {@code scorer} gives, or, if it throws, a failed sample with the one-line error. */
+  private static ScoredSample orFailed(String dataset, Sample sample, Supplier<ScoredSample> scorer) {
+    try {
+      return scorer.get();
     } catch (RuntimeException e) {
       return ScoredSample.failed(dataset, sample, Cli.oneLine(e));
     }
